@@ -1,0 +1,97 @@
+"""Pretraining throughput (clips/s) and embedding throughput (seconds of audio per second).
+
+    python benchmarks/throughput.py --json throughput.json [--recipe simclr_demo] [--device cpu]
+
+Pretraining is timed on the demo recipe through the real trainer (views, augmentations,
+log-mel, encoder, loss, optimiser), on in-memory clips so data generation is not counted;
+the first steps are excluded as warm-up. Embedding is timed on 10 s clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+
+import torch
+
+from audiorep.config import load_config
+from audiorep.data.sources import ArraySource
+from audiorep.models.embedder import random_init_embedder
+from audiorep.train.trainer import Trainer
+
+
+def pretrain_throughput(recipe: str, steps: int, warmup: int, device: str, overrides: list[str]) -> dict:
+    cfg = load_config(recipe, overrides + ["train.minutes=null", f"train.steps={warmup + steps}", f"train.device={device}",
+                                           f"train.log_every={warmup + steps}", "train.checkpoint_every=100000"])
+    n = cfg.train.batch_size * 4
+    g = torch.Generator().manual_seed(0)
+    audio = 0.1 * torch.randn(n, int(cfg.data.clip_seconds * cfg.data.sample_rate), generator=g)
+    times = []
+
+    class Timed(Trainer):
+        def _set_lr(self):
+            times.append(time.perf_counter())
+            return super()._set_lr()
+
+    with tempfile.TemporaryDirectory() as out:
+        Timed(cfg, out_dir=out, progress=False, source=ArraySource(audio, cfg.data.sample_rate)).fit()
+    seconds = times[-1] - times[warmup]
+    timed_steps = len(times) - 1 - warmup
+    return {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder.name,
+            "width": cfg.encoder.width, "steps_timed": timed_steps,
+            "seconds_per_step": round(seconds / timed_steps, 4),
+            "clips_per_second": round(timed_steps * cfg.train.batch_size / seconds, 2)}
+
+
+@torch.no_grad()
+def embed_throughput(recipe: str, device: str, clip_seconds: float = 10.0, batch: int = 16, repeats: int = 3) -> dict:
+    cfg = load_config(recipe)
+    emb = random_init_embedder(cfg=cfg).to(device)
+    x = 0.1 * torch.randn(batch, int(clip_seconds * cfg.data.sample_rate), device=device)
+    emb(x)
+    best = float("inf")
+    for _ in range(repeats):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        emb(x)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t)
+    return {"clip_seconds": clip_seconds, "batch": batch,
+            "audio_seconds_per_second": round(batch * clip_seconds / best, 1)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", help="write the figures to this file")
+    p.add_argument("--recipe", default="simclr_demo")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("overrides", nargs="*", help="key=value overrides of the recipe")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    result = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "torch": torch.__version__,
+                    "threads": torch.get_num_threads(), "device": args.device,
+                    "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else None},
+        "pretrain": pretrain_throughput(args.recipe, args.steps, args.warmup, args.device, args.overrides),
+        "embed": embed_throughput(args.recipe, args.device),
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from audiorep.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the `audiorep` CLI, one module each (discovered by audiorep.cli)."""

@@ -1,0 +1,77 @@
+"""`audiorep evaluate`: checkpoints and/or baselines on downstream tasks -> results table
+(markdown, CSV, JSON) and plots (confusion matrix, 2-D embedding map) as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audiorep.errors import ConfigError
+
+NAME = "evaluate"
+HELP = "score frozen embeddings on downstream tasks with shallow probes"
+DESCRIPTION = (
+    "Embed every task's clips with each model (cached), train the probe(s) on every fold and "
+    "report mean ± std over folds. Tasks: NAME=PATH with NAME one of esc50, esc10, speech_commands, "
+    "fsdd (= fsdd_digit + fsdd_speaker), fsdd_digit, fsdd_speaker, nsynth, nsynth_instrument, nsynth_pitch, "
+    "voxceleb1, audioset, manifest; or a path to a manifest CSV."
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", action="append", default=[], metavar="[NAME=]CHECKPOINT",
+                        help="a checkpoint to evaluate (repeatable); NAME defaults to the file's stem")
+    parser.add_argument("--baseline", action="append", default=[], choices=["logmel", "random"],
+                        help="a built-in baseline to evaluate (repeatable)")
+    parser.add_argument("--task", action="append", default=[], required=True, metavar="NAME=PATH",
+                        help="a task (repeatable), e.g. fsdd=../shared/data/fsdd or my_manifest.csv")
+    parser.add_argument("--probe", nargs="+", default=["linear"], choices=["linear", "mlp"], help="probes to run")
+    parser.add_argument("--out", default="eval_results", help="folder for results.{md,csv,json} and PNGs")
+    parser.add_argument("--cache-dir", default=None, help="embedding cache (default: OUT/embedding_cache)")
+    parser.add_argument("--no-cache", action="store_true", help="always recompute embeddings")
+    parser.add_argument("--clip-seconds", type=float, default=None,
+                        help="trim / zero-pad every clip to this length (default: each task's own)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--map", default="pca", choices=["pca", "tsne"], help="2-D map method")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _models(args) -> dict:
+    from audiorep.api import load
+
+    models = {}
+    for spec in args.model:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).stem, spec
+        if name in models:
+            raise ConfigError(f"--model: two models are named {name!r}; give them names with NAME=CHECKPOINT")
+        models[name] = load(path, device=args.device)
+    for name in args.baseline:
+        models.setdefault(name, load(name, device=args.device))
+    if not models:
+        raise ConfigError("give at least one --model CHECKPOINT or --baseline {logmel,random}")
+    return models
+
+
+def run(args) -> int:
+    from audiorep.eval.evaluate import evaluate
+    from audiorep.eval.report import markdown_table
+    from audiorep.eval.tasks import load_tasks
+
+    tasks = [t for spec in args.task for t in load_tasks(spec)]
+    if args.clip_seconds is not None:
+        for t in tasks:
+            t.clip_seconds = args.clip_seconds
+    models = _models(args)
+    out = Path(args.out)
+    cache_dir = None if args.no_cache else Path(args.cache_dir) if args.cache_dir else out / "embedding_cache"
+    rows = evaluate(models, tasks, probes=tuple(args.probe), out_dir=out, cache_dir=cache_dir,
+                    batch_size=args.batch_size, device=args.device, plots=not args.no_plots, map_method=args.map,
+                    seed=args.seed, progress=not args.quiet)
+    print()
+    print(markdown_table(rows), end="")
+    print(f"\nwrote {out / 'results.md'}, results.csv, results.json" + ("" if args.no_plots else " and PNG plots"))
+    return 0

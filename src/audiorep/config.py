@@ -1,0 +1,263 @@
+"""Configuration: YAML recipes + `key=value` overrides -> validated dataclasses.
+
+Every section is a dataclass; unknown keys, wrong types and out-of-range values raise a
+`ConfigError` naming the dotted key, what was given and what is expected (with a "did you
+mean" hint for typos). Construction of objects from config lives in `audiorep.builders`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from audiorep.errors import ConfigError
+
+PACKAGE_CONFIGS = Path(__file__).parent / "configs"
+
+
+@dataclass
+class SyntheticData:
+    n_clips: int = 2000
+    clip_seconds: float = 4.0
+    max_events: int = 4
+    seed: int = 0
+
+    def validate(self, key):
+        _check(self.n_clips >= 1, f"{key}.n_clips", self.n_clips, "an integer >= 1")
+        _check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
+        _check(1 <= self.max_events <= 8, f"{key}.max_events", self.max_events, "1..8")
+
+
+@dataclass
+class DataConfig:
+    source: str = "synthetic"  # synthetic | folder | manifest
+    path: str | None = None
+    sample_rate: int = 16000
+    clip_seconds: float = 2.0  # length of the clip each example is cropped to in the loader
+    num_workers: int = 0
+    synthetic: SyntheticData = field(default_factory=SyntheticData)
+
+    def validate(self, key):
+        _check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,
+               "one of synthetic, folder, manifest")
+        if self.source != "synthetic":
+            _check(bool(self.path), f"{key}.path", self.path, f"a path (required when source={self.source})")
+        _check(self.sample_rate >= 4000, f"{key}.sample_rate", self.sample_rate, "an integer >= 4000")
+        _check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
+        _check(self.num_workers >= 0, f"{key}.num_workers", self.num_workers, "an integer >= 0")
+
+
+@dataclass
+class FrontendConfig:
+    n_mels: int = 64
+    win_ms: float = 25.0
+    hop_ms: float = 10.0
+    f_min: float = 60.0
+    f_max: float = 7800.0
+
+    def validate(self, key):
+        _check(8 <= self.n_mels <= 256, f"{key}.n_mels", self.n_mels, "8..256")
+        _check(0 < self.hop_ms <= self.win_ms, f"{key}.hop_ms", self.hop_ms, f"0 < hop_ms <= win_ms ({self.win_ms})")
+        _check(0 <= self.f_min < self.f_max, f"{key}.f_min", self.f_min, f"0 <= f_min < f_max ({self.f_max})")
+
+
+@dataclass
+class EncoderConfig:
+    name: str = "cnn"  # cnn | efficientnet_b0
+    width: int = 32
+    embedding_dim: int = 512
+    dropout: float = 0.0
+    convs_per_stage: int = 1  # cnn only: extra 3x3 convolutions after each strided one
+
+    def validate(self, key):
+        from audiorep.models import ENCODERS
+
+        _check(self.name in ENCODERS, f"{key}.name", self.name, f"one of {sorted(ENCODERS)}")
+        _check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
+        _check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
+
+
+@dataclass
+class OnlineProbeConfig:
+    every_steps: int = 0  # 0 disables
+    n_clips: int = 400
+
+    def validate(self, key):
+        _check(self.every_steps >= 0, f"{key}.every_steps", self.every_steps, "an integer >= 0")
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 128
+    steps: int = 2000
+    minutes: float | None = None  # wall-clock budget; stops early, cleanly, with a checkpoint
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    grad_clip: float | None = 5.0
+    amp: str = "auto"  # auto | bf16 | fp16 | off
+    device: str = "auto"
+    log_every: int = 10
+    checkpoint_every: int = 200
+    out_dir: str = "runs/run"
+    compile: bool = False
+    online_probe: OnlineProbeConfig = field(default_factory=OnlineProbeConfig)
+
+    def validate(self, key):
+        _check(self.batch_size >= 2, f"{key}.batch_size", self.batch_size, "an integer >= 2 (contrastive needs pairs)")
+        _check(self.steps >= 1, f"{key}.steps", self.steps, "an integer >= 1")
+        _check(self.minutes is None or self.minutes > 0, f"{key}.minutes", self.minutes, "a positive number or null")
+        _check(self.lr > 0, f"{key}.lr", self.lr, "a positive number")
+        _check(self.warmup_steps >= 0, f"{key}.warmup_steps", self.warmup_steps, "an integer >= 0")
+        _check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
+        _check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
+        _check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
+
+
+@dataclass
+class Config:
+    method: dict = field(default_factory=lambda: {"name": "simclr"})
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self, key=""):
+        from audiorep.methods import METHODS
+
+        name = self.method.get("name") if isinstance(self.method, dict) else None
+        _check(name in METHODS, "method.name", name, f"one of {sorted(METHODS)}")
+        METHODS[name].Config.from_dict(self.method)  # the method validates its own keys
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _check(ok: bool, key: str, value: Any, expected: str):
+    if not ok:
+        raise ConfigError(f"config key '{key}': got {value!r}, expected {expected}")
+
+
+def _coerce(value, tp, key):
+    """Check `value` against type hint `tp`, converting int->float where harmless."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arg in typing.get_args(tp):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as err:
+                errors.append(err)
+        raise errors[-1]
+    if tp is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"config key '{key}': got {value!r}, expected null")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{key}': got {value!r}, expected a mapping of {tp.__name__} keys")
+        return from_dict(tp, value, key)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is Any:
+        return value
+    base = origin or tp
+    if base is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if not isinstance(value, base) or (base is int and isinstance(value, bool)):
+        raise ConfigError(f"config key '{key}': got {value!r} ({type(value).__name__}), expected {getattr(tp, '__name__', tp)}")
+    return value
+
+
+def from_dict(cls, data: dict, key: str = ""):
+    """Build dataclass `cls` from a dict, rejecting unknown keys with a suggestion."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for k, v in (data or {}).items():
+        full = f"{key}.{k}" if key else str(k)
+        if k not in names:
+            close = difflib.get_close_matches(str(k), names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(names)}"
+            raise ConfigError(f"unknown config key '{full}'{hint}")
+        kwargs[k] = _coerce(v, hints[k], full)
+    obj = cls(**kwargs)
+    if hasattr(obj, "validate"):
+        obj.validate(key)
+    return obj
+
+
+def _set_dotted(tree: dict, dotted: str, value):
+    parts = dotted.split(".")
+    node = tree
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def parse_overrides(overrides: list[str] | None) -> list[tuple[str, Any]]:
+    out = []
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form key=value (e.g. train.steps=500)")
+        k, v = item.split("=", 1)
+        try:
+            value = yaml.safe_load(v) if v != "" else None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"override {item!r}: value is not valid YAML ({err})") from err
+        out.append((k.strip(), value))
+    return out
+
+
+def resolve_config_path(name_or_path: str) -> Path:
+    """A path to a YAML file, or the name of a packaged recipe (e.g. `simclr_demo`)."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    packaged = PACKAGE_CONFIGS / (name_or_path if name_or_path.endswith(".yaml") else f"{name_or_path}.yaml")
+    if packaged.is_file():
+        return packaged
+    known = sorted(q.stem for q in PACKAGE_CONFIGS.glob("*.yaml"))
+    raise ConfigError(f"config {name_or_path!r} is neither a file nor a packaged recipe ({', '.join(known)})")
+
+
+def _deep_merge(base: dict, update: dict) -> dict:
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_config(path: str | None = None, overrides: list[str] | None = None, base: dict | None = None) -> Config:
+    """Read a YAML recipe (file path or packaged name) over `base`, apply overrides, validate."""
+    tree: dict = dict(base or {})
+    if path:
+        p = resolve_config_path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{p}: not valid YAML ({err})") from err
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: expected a mapping at the top level")
+        tree = _deep_merge(tree, loaded)
+    for k, v in parse_overrides(overrides):
+        _set_dotted(tree, k, v)
+    tree.setdefault("method", {}).setdefault("name", "simclr")
+    return from_dict(Config, tree)
+
+
+def config_from_dict(tree: dict) -> Config:
+    return from_dict(Config, tree)

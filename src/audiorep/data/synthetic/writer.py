@@ -1,0 +1,147 @@
+"""write_world: a synthetic world on disk, as FLAC files and a manifest.csv that
+`ManifestSource` reads directly (`label` = scene, `labels` = events), so the same clips can
+feed training, evaluation and separation scoring from files.
+
+Clips are generated in chunks of `chunk` clips; chunk i uses a seed derived from
+`(seed, i)`, so the files depend only on `(n, seed, chunk)` and the world settings.
+Writing a split again replaces that split's manifest rows and keeps the other splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from audiorep.data.synthetic.world import SceneBatch, SyntheticWorld
+from audiorep.errors import ConfigError
+
+MANIFEST_COLUMNS = (
+    "path", "label", "scene", "events", "labels", "split", "seed", "index",
+    "source_classes", "pitch_hz", "onset_s", "duration_s", "sources", "background",
+)  # fmt: skip
+
+
+def chunk_seed(seed: int, chunk_index: int) -> int:
+    """The seed of one chunk: independent streams for every (seed, chunk) pair."""
+    return int(np.random.SeedSequence([int(seed), int(chunk_index)]).generate_state(1)[0])
+
+
+def _join(values) -> str:
+    return ";".join(values)
+
+
+def _fmt(x: float) -> str:
+    return "" if math.isnan(x) else f"{x:.3f}"
+
+
+def _write_batch(batch: SceneBatch, out: Path, split: str, seed: int, first: int, with_sources: bool) -> list[dict]:
+    rows = []
+    sr = batch.sample_rate
+    for i in range(len(batch)):  # one file per clip: file IO is per clip by nature
+        index = first + i
+        stem = f"{split}_{index:06d}"
+        rel = Path("audio") / f"{stem}.flac"
+        sf.write(out / rel, batch.audio[i].numpy(), sr, subtype="PCM_16")
+        slots = (batch.source_class[i] >= 0).nonzero().flatten().tolist()
+        names = [batch.class_names[int(batch.source_class[i, k])] for k in slots]
+        source_paths, background_path = [], ""
+        if with_sources:
+            for k in slots:
+                src_rel = Path("sources") / f"{stem}_s{k}.flac"
+                sf.write(out / src_rel, batch.sources[i, k].numpy(), sr, subtype="PCM_16")
+                source_paths.append(src_rel.as_posix())
+            bg_rel = Path("sources") / f"{stem}_background.flac"
+            sf.write(out / bg_rel, batch.background[i].numpy(), sr, subtype="PCM_16")
+            background_path = bg_rel.as_posix()
+        scene = batch.scene_names[int(batch.scene[i])]
+        events = batch.event_names(i)
+        rows.append(
+            {
+                "path": rel.as_posix(),
+                "label": scene,
+                "scene": scene,
+                "events": _join(events),
+                "labels": _join(events),
+                "split": split,
+                "seed": str(seed),
+                "index": str(index),
+                "source_classes": _join(names),
+                "pitch_hz": _join(_fmt(float(batch.pitch_hz[i, k])) for k in slots),
+                "onset_s": _join(_fmt(float(batch.onset_s[i, k])) for k in slots),
+                "duration_s": _join(_fmt(float(batch.duration_s[i, k])) for k in slots),
+                "sources": _join(source_paths),
+                "background": background_path,
+            }
+        )
+    return rows
+
+
+def write_world(
+    out_dir,
+    n: int,
+    seed: int,
+    *,
+    sample_rate: int = 16000,
+    clip_seconds: float = 4.0,
+    split: str = "train",
+    sources: bool = False,
+    max_events: int = 4,
+    background: bool = True,
+    chunk: int = 64,
+    progress: bool = False,
+) -> dict:
+    """Generate n clips and write `out_dir/audio/<split>_<index>.flac` (and, with `sources`,
+    `out_dir/sources/<split>_<index>_s<slot>.flac` + `_background.flac`) plus
+    `out_dir/manifest.csv`. Returns a summary: manifest path, clip count, hours, counts per
+    scene and per event class."""
+    if n < 1:
+        raise ConfigError(f"n must be >= 1, got {n}")
+    if not split or any(c in split for c in "/\\;,"):
+        raise ConfigError(f"split must be a plain name (no '/', '\\', ';' or ','), got {split!r}")
+    world = SyntheticWorld(sample_rate, clip_seconds, max_events, background)
+    out = Path(out_dir)
+    (out / "audio").mkdir(parents=True, exist_ok=True)
+    if sources:
+        (out / "sources").mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.csv"
+    kept = []
+    if manifest.exists():
+        with open(manifest, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
+                raise ConfigError(f"{manifest}: existing manifest has other columns; write to a new folder")
+            kept = [row for row in reader if row["split"] != split]
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, unit="clip", desc=f"synth {split}")
+    rows = []
+    for c, first in enumerate(range(0, n, chunk)):
+        batch = world.generate(min(chunk, n - first), chunk_seed(seed, c))
+        rows += _write_batch(batch, out, split, seed, first, sources)
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+
+    tmp = manifest.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(kept + rows)
+    tmp.replace(manifest)
+    return {
+        "manifest": str(manifest),
+        "n": n,
+        "split": split,
+        "hours": n * clip_seconds / 3600,
+        "scenes": dict(Counter(r["scene"] for r in rows)),
+        "events": dict(Counter(e for r in rows for e in r["events"].split(";") if e)),
+    }

@@ -1,0 +1,135 @@
+"""Scene embeddings of a list of files, computed once and cached on disk.
+
+The cache key covers everything that changes the numbers: the model (class, configuration
+and every weight, hashed), the clips (task name and the exact file list), and the audio
+settings (sample rate, clip length, chunk length). Change any of them and the embeddings are
+recomputed; nothing stale is ever reused. Files are written atomically (`os.replace`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from audiorep.errors import AudioFileError
+from audiorep.eval.chunked_embedding import scene_embeddings
+from audiorep.io.audio import load_audio
+
+
+def model_fingerprint(model: torch.nn.Module) -> str:
+    """sha256 over the model's class, repr, sample rate and all parameters and buffers."""
+    h = hashlib.sha256()
+    h.update(f"{type(model).__module__}.{type(model).__qualname__}|{getattr(model, 'sample_rate', '')}|".encode())
+    h.update(repr(model).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(model_id: str, task_name: str, paths: list[str], sample_rate: int, clip_seconds: float | None,
+              chunk_seconds: float) -> str:
+    listing = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
+    text = json.dumps([model_id, task_name, listing, sample_rate, clip_seconds, chunk_seconds])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def load_clip(path: str, sample_rate: int, clip_seconds: float | None) -> np.ndarray:
+    """Whole file, or its first `clip_seconds` zero-padded to exactly that length."""
+    if clip_seconds is None:
+        return load_audio(path, sample_rate, max_seconds=None)
+    return load_audio(path, sample_rate, duration_s=clip_seconds)
+
+
+def _batches_of_equal_length(paths, sample_rate, clip_seconds, batch_size, errors: list | None = None):
+    """Yield (indices, [B, T] tensor); clips of different lengths never share a batch.
+    With an `errors` list, unusable files are recorded there (index, message) and skipped."""
+    pending: dict[int, list] = {}
+    for i, path in enumerate(paths):
+        try:
+            wave = load_clip(path, sample_rate, clip_seconds)
+        except AudioFileError as err:
+            if errors is None:
+                raise
+            errors.append((i, str(err)))
+            continue
+        bucket = pending.setdefault(len(wave), [])
+        bucket.append((i, wave))
+        if len(bucket) == batch_size:
+            yield [j for j, _ in bucket], torch.from_numpy(np.stack([w for _, w in bucket]))
+            del pending[len(wave)]
+    for bucket in pending.values():
+        yield [j for j, _ in bucket], torch.from_numpy(np.stack([w for _, w in bucket]))
+
+
+@torch.no_grad()
+def embed_files(model, paths: list[str], clip_seconds: float | None = None, batch_size: int = 32,
+                device: str | torch.device = "cpu", chunk_seconds: float = 10.0, progress: bool = True,
+                desc: str = "embedding", errors: list | None = None) -> np.ndarray:
+    """Scene embeddings [N, D] float32 of audio files, read at the model's sample rate.
+
+    A bad file raises AudioFileError, unless an `errors` list is given: then its row is NaN
+    and (index, message) is appended to the list."""
+    out = np.full((len(paths), int(model.embedding_size)), np.nan, dtype=np.float32)
+    bar = tqdm(total=len(paths), desc=desc, unit="clip", disable=not progress, leave=False)
+    n_errors = 0
+    for idx, wave in _batches_of_equal_length(paths, model.sample_rate, clip_seconds, batch_size, errors):
+        out[idx] = scene_embeddings(model, wave.to(device), chunk_seconds).cpu().numpy()
+        bar.update(len(idx) + (len(errors) - n_errors if errors is not None else 0))
+        n_errors = len(errors) if errors is not None else 0
+    bar.close()
+    return out
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, array)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class EmbeddingCache:
+    """`get(model, task)` returns cached scene embeddings [N, D] or computes and stores them."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None, batch_size: int = 32, device="cpu",
+                 chunk_seconds: float = 10.0, progress: bool = True):
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.batch_size, self.device, self.chunk_seconds, self.progress = batch_size, device, chunk_seconds, progress
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, model, task) -> str:
+        return cache_key(model_fingerprint(model), task.name, task.paths, model.sample_rate, task.clip_seconds,
+                         self.chunk_seconds)
+
+    def get(self, model, task, model_name: str = "model") -> np.ndarray:
+        path = None
+        if self.cache_dir is not None:
+            key = self.key(model, task)
+            path = self.cache_dir / f"{task.name}-{key}.npy"
+            if path.is_file():
+                self.hits += 1
+                return np.load(path)
+        self.misses += 1
+        emb = embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device, self.chunk_seconds,
+                          self.progress, desc=f"{model_name} on {task.name}")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_save(path, emb)
+            path.with_suffix(".json").write_text(json.dumps(
+                {"model": model_name, "task": task.name, "root": task.root, "n": len(task.paths),
+                 "sample_rate": model.sample_rate, "clip_seconds": task.clip_seconds,
+                 "chunk_seconds": self.chunk_seconds}, indent=1))
+        return emb

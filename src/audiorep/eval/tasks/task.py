@@ -1,0 +1,199 @@
+"""A downstream task: clips, targets, and the folds a probe is trained and scored on.
+
+Fold logic, stated once for every dataset layout:
+
+- predefined folds 1..K (ESC-50, a manifest `fold` column): fold k is the test set, fold
+  k+1 (cyclically) the validation set, the other K-2 folds train (the HEAR protocol);
+- predefined splits (Speech Commands lists, NSynth, VoxCeleb1, a manifest `split`
+  column): one fold; a missing validation split is carved out of train by group;
+- leave one group out (FSDD digits): each group (speaker) is the test set once, the next
+  group the validation set, the rest train;
+- no folds given: K stratified folds, grouped when groups are known.
+
+`groups` holds, per clip, the unit that must never be on both sides of a split (a speaker, a
+source recording, a video). `Task.check()` verifies that for every fold and raises a
+ConfigError naming the group, so a leaking split cannot be evaluated by mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+from audiorep.errors import ConfigError
+
+
+@dataclass
+class Fold:
+    """Index arrays into the task's clips."""
+
+    name: str
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class Task:
+    name: str
+    paths: list[str]
+    targets: np.ndarray  # class indices [N] (multi-class) or multi-hot float32 [N, C] (multi-label)
+    class_names: list[str]
+    folds: list[Fold]
+    multilabel: bool = False
+    groups: np.ndarray | None = None  # the unit that must not cross train/valid/test
+    group_kind: str = "group"  # what a group is, for messages: "speaker", "video", ...
+    clip_seconds: float | None = None  # every clip is trimmed / zero-padded to this (None: whole file)
+    pitch_task: bool = False  # class names are MIDI note numbers: report pitch and chroma accuracy
+    root: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def primary_metric(self) -> str:
+        if self.multilabel:
+            return "mAP"
+        return "pitch_accuracy" if self.pitch_task else "accuracy"
+
+    def check(self) -> "Task":
+        """Raise ConfigError if a fold is empty, overlaps itself, or lets a group cross a split."""
+        n = len(self.paths)
+        if n == 0:
+            raise ConfigError(f"task {self.name}: no clips found under {self.root}")
+        if len(self.targets) != n:
+            raise ConfigError(f"task {self.name}: {n} clips but {len(self.targets)} targets")
+        for fold in self.folds:
+            parts = {"train": fold.train, "valid": fold.valid, "test": fold.test}
+            for part, idx in parts.items():
+                if len(idx) == 0:
+                    raise ConfigError(f"task {self.name}, fold {fold.name}: the {part} split is empty")
+                if idx.min() < 0 or idx.max() >= n:
+                    raise ConfigError(f"task {self.name}, fold {fold.name}: {part} index out of range")
+            for a, b in (("train", "valid"), ("train", "test"), ("valid", "test")):
+                shared = np.intersect1d(parts[a], parts[b])
+                if len(shared):
+                    raise ConfigError(
+                        f"task {self.name}, fold {fold.name}: clip {self.paths[shared[0]]} is in both {a} and {b}"
+                    )
+                if self.groups is not None:
+                    crossing = np.intersect1d(self.groups[parts[a]], self.groups[parts[b]])
+                    if len(crossing):
+                        raise ConfigError(
+                            f"task {self.name}, fold {fold.name}: {self.group_kind} {str(crossing[0])!r} is in both "
+                            f"{a} and {b}; the protocol forbids a {self.group_kind} on both sides of a split"
+                        )
+        return self
+
+
+def encode_targets(labels: list, multilabel: bool, class_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Labels -> (class indices [N] or multi-hot [N, C], sorted class names).
+
+    Multi-label entries are lists of names."""
+    if class_names is None:
+        names = {x for ls in labels for x in ls} if multilabel else set(labels)
+        class_names = sorted(names, key=_natural_key)
+    index = {c: i for i, c in enumerate(class_names)}
+    if multilabel:
+        targets = np.zeros((len(labels), len(class_names)), dtype=np.float32)
+        for row, ls in enumerate(labels):
+            targets[row, [index[x] for x in ls]] = 1.0
+        return targets, class_names
+    return np.array([index[x] for x in labels], dtype=np.int64), class_names
+
+
+def _natural_key(name: str):
+    """Numbers sort as numbers ('2' < '10'), everything else as text."""
+    try:
+        return (0, float(name), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(name))
+
+
+def folds_from_fold_ids(fold_ids) -> list[Fold]:
+    """Predefined folds: test = fold k, valid = the next fold (cyclic), train = the others."""
+    fold_ids = np.asarray(fold_ids)
+    names = sorted(set(fold_ids.tolist()), key=lambda v: _natural_key(str(v)))
+    if len(names) < 3:
+        raise ConfigError(f"need at least 3 folds (train, valid, test), found {len(names)}: {names}")
+    folds = []
+    for k, name in enumerate(names):
+        valid_name = names[(k + 1) % len(names)]
+        test = np.flatnonzero(fold_ids == name)
+        valid = np.flatnonzero(fold_ids == valid_name)
+        train = np.flatnonzero((fold_ids != name) & (fold_ids != valid_name))
+        folds.append(Fold(f"fold{name}", train, valid, test))
+    return folds
+
+
+def leave_one_group_out(groups) -> list[Fold]:
+    """Each group is the test set once; the next group (cyclic) is the validation set."""
+    folds = folds_from_fold_ids(groups)
+    for fold in folds:
+        fold.name = f"test={fold.name[len('fold'):]}"
+    return folds
+
+
+SPLIT_ALIASES = {"train": "train", "training": "train", "valid": "valid", "validation": "valid", "val": "valid",
+                 "dev": "valid", "test": "test", "testing": "test", "eval": "test", "evaluation": "test"}
+
+
+def fold_from_splits(splits, targets=None, groups=None, valid_fraction: float = 0.1, seed: int = 0, where: str = "") -> Fold:
+    """One fold from per-clip split names (train / valid / test and common aliases).
+
+    Without a validation split, `valid_fraction` of train becomes validation: whole groups
+    when groups are known, stratified by class otherwise."""
+    splits = np.asarray([str(s).strip().lower() for s in splits])
+    unknown = sorted(set(splits.tolist()) - set(SPLIT_ALIASES))
+    if unknown:
+        raise ConfigError(f"{where}: unknown split name(s) {unknown}; use train, valid or test")
+    canon = np.array([SPLIT_ALIASES[s] for s in splits])
+    train, valid, test = (np.flatnonzero(canon == s) for s in ("train", "valid", "test"))
+    if len(test) == 0:
+        raise ConfigError(f"{where}: no clip is in the test split")
+    if len(valid) == 0:
+        train, valid = carve_validation(train, targets, groups, valid_fraction, seed)
+    return Fold("split", train, valid, test)
+
+
+def carve_validation(train: np.ndarray, targets=None, groups=None, fraction: float = 0.1, seed: int = 0):
+    """Split training indices into (train, valid), keeping groups whole."""
+    if groups is not None:
+        gss = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        tr, va = next(gss.split(train, groups=np.asarray(groups)[train]))
+        return train[tr], train[va]
+    stratify = None
+    if targets is not None and np.asarray(targets).ndim == 1:
+        counts = np.bincount(np.asarray(targets)[train])
+        if counts[counts > 0].min() >= 2:
+            stratify = np.asarray(targets)[train]
+    tr, va = train_test_split(train, test_size=fraction, random_state=seed, stratify=stratify)
+    return np.sort(tr), np.sort(va)
+
+
+def make_fold_ids(targets, groups=None, n_folds: int = 5, seed: int = 0) -> np.ndarray:
+    """K folds for data that has none: stratified by class (single-label), grouped when groups exist."""
+    targets = np.asarray(targets)
+    n = len(targets)
+    strat = targets if targets.ndim == 1 else None
+    if strat is not None and np.bincount(strat).min() < n_folds:
+        strat = None  # a class too rare to stratify
+    if groups is not None and strat is not None:
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        parts = splitter.split(np.zeros(n), strat, groups)
+    elif groups is not None:
+        from sklearn.model_selection import GroupKFold
+
+        parts = GroupKFold(n_splits=n_folds).split(np.zeros(n), groups=groups)
+    elif strat is not None:
+        parts = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n), strat)
+    else:
+        parts = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
+    fold_ids = np.zeros(n, dtype=np.int64)
+    for k, (_, test) in enumerate(parts):
+        fold_ids[test] = k + 1
+    return fold_ids

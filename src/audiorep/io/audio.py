@@ -1,0 +1,229 @@
+"""Read audio files as mono float32 at the model's rate, reading only what a crop needs.
+
+Every function raises `AudioFileError(path, cause)` for a file that cannot be used, so a
+data loader can skip and count bad files instead of dying on the first one.
+
+Choices a caller relies on:
+- Mono is the mean of the channels; the output is float32 in [-1, 1] for PCM files.
+- Resampling uses soxr (quality "HQ" by default). A crop reads only its own frames at the
+  file's native rate plus a short context on each side (so the resampler has no edge
+  transient inside the crop), then resamples and trims to exactly the requested samples.
+- A crop that runs past the end of the file is zero-padded at the end. `load_crop` with
+  ``position="random"`` places a file shorter than the crop at a random offset inside it.
+- NaN/inf samples in an otherwise usable file are replaced by 0 (a few bad samples should
+  not cost the clip); if *every* sample read is NaN/inf the file is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from audiorep.errors import AudioFileError, ConfigError
+
+MAX_SAMPLE_RATE = 1_000_000
+"""Rates above this (or <= 0) come from a broken header, not a real recording."""
+
+DEFAULT_MAX_SECONDS = 600.0
+"""Whole-file loads longer than this raise instead of filling memory; crops are never limited."""
+
+_CONTEXT_S = 0.02
+"""Native-rate context read on each side of a crop before resampling (soxr HQ needs ~ms)."""
+
+CropPosition = Literal["random", "start", "center"]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the header says about a file, without decoding the samples."""
+
+    sample_rate: int
+    frames: int
+    channels: int
+    duration_s: float
+
+
+def _check_target_rate(sample_rate) -> int:
+    if not isinstance(sample_rate, (int, np.integer)) or not 0 < sample_rate <= MAX_SAMPLE_RATE:
+        raise ConfigError(f"sample_rate must be a positive integer <= {MAX_SAMPLE_RATE}, got {sample_rate!r}")
+    return int(sample_rate)
+
+
+def _open(path) -> sf.SoundFile:
+    """Open `path` for reading and check its header; the caller closes the handle."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AudioFileError(path, "file does not exist")
+    if os.path.isdir(path):
+        raise AudioFileError(path, "is a directory, not an audio file")
+    if os.path.getsize(path) == 0:
+        raise AudioFileError(path, "file is empty (0 bytes)")
+    try:
+        f = sf.SoundFile(path)
+    except Exception as err:  # libsndfile reports corrupt/unsupported files in many ways
+        raise AudioFileError(path, f"unreadable or corrupt audio ({err})") from err
+    try:
+        if not 0 < f.samplerate <= MAX_SAMPLE_RATE:
+            raise AudioFileError(path, f"unsupported sample rate {f.samplerate} Hz in the header")
+        if f.channels <= 0:
+            raise AudioFileError(path, f"header says {f.channels} channels")
+        if f.frames <= 0:
+            raise AudioFileError(path, "zero frames (no audio in the file)")
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def audio_info(path) -> AudioInfo:
+    """Header facts of `path` (rate, frames, channels, duration) without reading samples."""
+    with _open(path) as f:
+        return AudioInfo(f.samplerate, f.frames, f.channels, f.frames / f.samplerate)
+
+
+def _read_frames(f: sf.SoundFile, path: str, start: int, n: int) -> np.ndarray:
+    """Read up to `n` frames from `start` at the native rate, mixed to mono and cleaned."""
+    try:
+        if start > 0:
+            if f.seekable():
+                f.seek(start)
+            else:  # rare formats: skip forward in bounded blocks, never holding the skipped part
+                left = start
+                while left > 0:
+                    got = len(f.read(min(left, 1 << 16), dtype="float32", always_2d=True))
+                    if got == 0:
+                        break
+                    left -= got
+        data = f.read(n, dtype="float32", always_2d=True)
+    except Exception as err:
+        raise AudioFileError(path, f"unreadable or corrupt audio data ({err})") from err
+    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    finite = np.isfinite(mono)
+    if not finite.all():
+        if not finite.any():
+            raise AudioFileError(path, "all samples are NaN or inf")
+        mono = np.where(finite, mono, np.float32(0.0))
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int, quality: str) -> np.ndarray:
+    if rate_in == rate_out or len(x) == 0:
+        return x
+    return soxr.resample(x, rate_in, rate_out, quality=quality).astype(np.float32, copy=False)
+
+
+def _read_span(f: sf.SoundFile, path: str, sample_rate: int, start_out: int, n_out: int, quality: str) -> np.ndarray:
+    """Exactly `n_out` samples at `sample_rate` starting at output sample `start_out`.
+
+    Reads only the matching native frames plus `_CONTEXT_S` on each side; zero-pads past the
+    end of the file."""
+    rate_in, total = f.samplerate, f.frames
+    ratio = rate_in / sample_rate
+    first = int(math.floor(start_out * ratio))
+    last = int(math.ceil((start_out + n_out) * ratio))  # exclusive, native frames
+    if first >= total:
+        raise AudioFileError(path, f"crop starts at {start_out / sample_rate:.3f} s, past the end ({total / rate_in:.3f} s)")
+    if rate_in == sample_rate:
+        x = _read_frames(f, path, first, n_out)
+    else:
+        ctx = int(math.ceil(_CONTEXT_S * rate_in))
+        lo, hi = max(0, first - ctx), min(total, last + ctx)
+        native = _read_frames(f, path, lo, hi - lo)
+        y = _resample(native, rate_in, sample_rate, quality)
+        skip = int(round(lo / ratio)) if lo else 0
+        x = y[start_out - skip : start_out - skip + n_out]
+    if len(x) < n_out:
+        x = np.pad(x, (0, n_out - len(x)))
+    return x
+
+
+def load_audio(
+    path,
+    sample_rate: int,
+    offset_s: float = 0.0,
+    duration_s: float | None = None,
+    *,
+    quality: str = "HQ",
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
+) -> np.ndarray:
+    """Mono float32 `(T,)` at `sample_rate`: the whole file, or `duration_s` from `offset_s`.
+
+    With `duration_s` the result has exactly ``round(duration_s * sample_rate)`` samples
+    (zero-padded past the end) and only those frames are decoded. A whole-file load longer
+    than `max_seconds` raises (pass ``None`` to lift the guard)."""
+    sample_rate = _check_target_rate(sample_rate)
+    if offset_s < 0 or (duration_s is not None and duration_s <= 0):
+        raise ValueError(f"offset_s must be >= 0 and duration_s > 0, got {offset_s}, {duration_s}")
+    path = os.fspath(path)
+    with _open(path) as f:
+        if duration_s is not None:
+            return _read_span(f, path, sample_rate, int(round(offset_s * sample_rate)),
+                              int(round(duration_s * sample_rate)), quality)
+        length_s = f.frames / f.samplerate - offset_s
+        if max_seconds is not None and length_s > max_seconds:
+            raise AudioFileError(
+                path,
+                f"{length_s:.1f} s is longer than max_seconds={max_seconds:g} for a whole-file load; "
+                "load a crop (duration_s) or raise max_seconds",
+            )
+        if offset_s == 0:
+            x = _read_frames(f, path, 0, f.frames)
+            x = _resample(x, f.samplerate, sample_rate, quality)
+            return x
+        n_out = int(round(length_s * sample_rate))
+        if n_out <= 0:
+            raise AudioFileError(path, f"offset {offset_s:.3f} s is past the end ({f.frames / f.samplerate:.3f} s)")
+        return _read_span(f, path, sample_rate, int(round(offset_s * sample_rate)), n_out, quality)
+
+
+def crop_window(total: int, length: int, position: CropPosition, rng: np.random.Generator | None = None) -> tuple[int, int]:
+    """Where a `length`-sample crop of a `total`-sample signal goes: ``(start, pad_left)``.
+
+    `start` is the first sample taken from the signal; `pad_left` the zeros placed before it
+    when the signal is shorter than the crop ("random" places it at random, else left-aligned)."""
+    if position not in ("random", "start", "center"):
+        raise ConfigError(f"crop must be 'random', 'start' or 'center', got {position!r}")
+    spare = total - length
+    if position == "start":
+        return 0, 0
+    if position == "center":
+        return max(spare // 2, 0), 0
+    rng = rng if rng is not None else np.random.default_rng()
+    if spare >= 0:
+        return int(rng.integers(0, spare + 1)), 0
+    return 0, int(rng.integers(0, -spare + 1))
+
+
+def load_crop(
+    path,
+    sample_rate: int,
+    seconds: float,
+    position: CropPosition = "random",
+    rng: np.random.Generator | None = None,
+    *,
+    quality: str = "HQ",
+) -> np.ndarray:
+    """A `seconds`-long mono crop at `sample_rate` placed by `position`; decodes only the crop."""
+    sample_rate = _check_target_rate(sample_rate)
+    if seconds <= 0:
+        raise ValueError(f"seconds must be > 0, got {seconds}")
+    n_out = int(round(seconds * sample_rate))
+    path = os.fspath(path)
+    with _open(path) as f:
+        total_out = int(math.floor(f.frames * sample_rate / f.samplerate))
+        start, pad_left = crop_window(max(total_out, 1), n_out, position, rng)
+        x = _read_span(f, path, sample_rate, start, n_out - pad_left, quality)
+    if pad_left:
+        x = np.concatenate([np.zeros(pad_left, np.float32), x])
+    return x
+
+
+def load_random_crop(path, sample_rate: int, seconds: float, rng: np.random.Generator | None = None, **kwargs) -> np.ndarray:
+    """A uniformly placed random `seconds`-long crop (see `load_crop`)."""
+    return load_crop(path, sample_rate, seconds, "random", rng, **kwargs)

@@ -1,0 +1,47 @@
+"""torchrun / torch.distributed set-up: one process per device, nothing home-made."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device_pref: str = "auto") -> tuple[DistInfo, torch.device]:
+    """Join the process group when launched by torchrun; pick this process's device."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    info = DistInfo(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+    use_cuda = torch.cuda.is_available() and device_pref in ("auto", "cuda")
+    if device_pref not in ("auto", "cuda", "cpu") and not device_pref.startswith("cuda:"):
+        device = torch.device(device_pref)
+    elif device_pref.startswith("cuda:"):
+        device = torch.device(device_pref)
+    else:
+        device = torch.device(f"cuda:{info.local_rank}" if use_cuda else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if info.enabled and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return info, device
+
+
+def cleanup_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

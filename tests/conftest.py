@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny audio files written to tmp_path, and the path to the real data.
+
+`write_audio(name, signal, sample_rate)` writes any soundfile format (from the suffix) and
+returns the path; `tone(freq, seconds, sample_rate)` makes a sine; `audio_folder` is a
+small nested folder of labelled files; `shared_data` points at ../shared/data (tests that
+need it skip when it is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def make_tone(freq: float = 440.0, seconds: float = 1.0, sample_rate: int = 16000, amplitude: float = 0.5,
+              channels: int = 1) -> np.ndarray:
+    """A float32 sine `(T,)`, or `(T, channels)` with a different amplitude per channel."""
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    x = (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    if channels == 1:
+        return x
+    return np.stack([x * (c + 1) / channels for c in range(channels)], axis=1)
+
+
+@pytest.fixture
+def tone():
+    return make_tone
+
+
+@pytest.fixture
+def write_audio(tmp_path):
+    """Factory: ``write_audio("a/b.flac", signal, 16000, subtype=None) -> Path`` under tmp_path."""
+
+    def write(name: str, signal: np.ndarray, sample_rate: int = 16000, subtype: str | None = None) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, signal, sample_rate, subtype=subtype)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def audio_folder(tmp_path, write_audio):
+    """root/{dog,cat}/*.{wav,flac} (4 files, 0.5 s, 16 kHz) plus a non-audio file to ignore."""
+    root = tmp_path / "folder"
+    for label, freq in (("dog", 300.0), ("cat", 600.0)):
+        write_audio(f"folder/{label}/a.wav", make_tone(freq, 0.5), 16000)
+        write_audio(f"folder/{label}/deep/b.flac", make_tone(freq * 2, 0.5), 16000)
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA

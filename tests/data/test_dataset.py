@@ -1,0 +1,82 @@
+"""ClipDataset: fixed-length clips, reproducible random crops, bad files reported not raised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from audiorep.data.dataset import ClipDataset, collate_clips
+from audiorep.data.sources import ArraySource, FolderSource, ManifestSource
+from audiorep.errors import ConfigError
+
+
+def ramp_source(n=6, seconds=2.0, rate=1000):
+    audio = torch.arange(n * int(seconds * rate), dtype=torch.float32).reshape(n, -1)
+    return ArraySource(audio, rate)
+
+
+def test_items_have_clip_length_and_index():
+    ds = ClipDataset(ramp_source(), 1000, 0.5)
+    item = ds[3]
+    assert item["index"] == 3 and item["audio"].dtype == torch.float32 and item["audio"].shape == (500,)
+
+
+def test_random_crops_reproducible_per_seed_and_change_with_epoch():
+    ds = ClipDataset(ramp_source(), 1000, 0.5, seed=7)
+    first = [ds[i]["audio"][0].item() for i in range(6)]
+    assert first == [ClipDataset(ramp_source(), 1000, 0.5, seed=7)[i]["audio"][0].item() for i in range(6)]
+    ds.set_epoch(1)
+    assert first != [ds[i]["audio"][0].item() for i in range(6)]
+    other_seed = ClipDataset(ramp_source(), 1000, 0.5, seed=8)
+    assert first != [other_seed[i]["audio"][0].item() for i in range(6)]
+
+
+def test_crops_do_not_depend_on_worker_count():
+    ds = ClipDataset(ramp_source(), 1000, 0.5, seed=3)
+    one = next(iter(DataLoader(ds, batch_size=6, collate_fn=ds.collate_fn)))
+    two = torch.cat([b["audio"] for b in DataLoader(ds, batch_size=2, num_workers=2, collate_fn=ds.collate_fn)])
+    torch.testing.assert_close(one["audio"], two)
+
+
+def test_start_and_center_crops_are_fixed():
+    ds = ClipDataset(ramp_source(), 1000, 0.5, crop="center")
+    assert ds[0]["audio"][0].item() == 750.0
+    assert ClipDataset(ramp_source(), 1000, 0.5, crop="start")[1]["audio"][0].item() == 2000.0
+    with pytest.raises(ConfigError, match="crop"):
+        ClipDataset(ramp_source(), 1000, 0.5, crop="middle")
+
+
+def test_corrupt_file_becomes_error_item_and_collate_drops_it(audio_folder):
+    (audio_folder / "dog" / "broken.wav").write_bytes(b"not really a wav file at all")
+    ds = ClipDataset(FolderSource(audio_folder), 16000, 0.25, seed=0)
+    items = [ds[i] for i in range(len(ds))]
+    bad = [it for it in items if "error" in it]
+    assert len(bad) == 1 and "broken.wav" in bad[0]["error"] and "corrupt" in bad[0]["error"]
+    assert bad[0]["index"] == 3  # cat/a, cat/deep/b, dog/a, dog/broken, dog/deep/b
+    batch = collate_clips(items)
+    assert batch["audio"].shape == (4, 4000) and batch["index"].tolist() == [0, 1, 2, 4]
+    assert batch["errors"] == [bad[0]["error"]]
+
+
+def test_all_bad_batch_is_empty_with_clip_length(tmp_path):
+    (tmp_path / "m.csv").write_text("path\nx.wav\ny.wav\n")
+    ds = ClipDataset(ManifestSource(tmp_path / "m.csv"), 16000, 1.0)
+    batch = next(iter(DataLoader(ds, batch_size=2, collate_fn=ds.collate_fn)))
+    assert batch["audio"].shape == (0, 16000) and batch["index"].shape == (0,) and len(batch["errors"]) == 2
+
+
+def test_whole_clips_are_padded_with_lengths():
+    src = ArraySource([np.ones(3), np.ones(5)], 1000)
+    batch = collate_clips([ClipDataset(src, 1000, None)[i] for i in range(2)])
+    assert batch["audio"].shape == (2, 5) and batch["lengths"].tolist() == [3, 5]
+    assert batch["audio"][0, 3:].abs().sum() == 0
+
+
+def test_real_fsdd_clips_resampled_and_padded(shared_data):
+    src = ManifestSource(shared_data / "fsdd" / "manifest.csv").subset(range(0, 3000, 600))
+    ds = ClipDataset(src, 16000, 1.0, seed=0)
+    batch = collate_clips([ds[i] for i in range(len(ds))])
+    assert batch["audio"].shape == (5, 16000) and not batch["errors"]
+    assert torch.isfinite(batch["audio"]).all() and (batch["audio"].abs().amax(1) > 0.01).all()

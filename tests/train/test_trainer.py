@@ -1,0 +1,101 @@
+"""The training loop: the loss falls, a killed run resumes exactly, bad files are skipped."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from audiorep.config import load_config
+from audiorep.data.sources import ArraySource, ManifestSource
+from audiorep.methods.simclr import SimCLR
+from audiorep.models.embedder import load_embedder
+from audiorep.train.trainer import Trainer
+
+TINY = ["encoder.width=4", "encoder.embedding_dim=16", "method.projection_hidden=32", "method.projection_dim=16",
+        "train.batch_size=8", "train.warmup_steps=2", "train.log_every=1", "data.clip_seconds=1.0",
+        "method.wave_augment=[{name: random_crop, seconds: 0.5}, {name: gain, db: [-6, 6]}]"]
+
+
+def tiny_cfg(tmp_path, *extra):
+    return load_config("simclr_demo", TINY + ["train.minutes=null", f"train.out_dir={tmp_path}"] + list(extra))
+
+
+def toy_source(n=32, seconds=1.0, sr=16000, seed=0):
+    """Clips of 4 kinds (tones at different pitches with noise) - learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    kinds = rng.integers(0, 4, n)
+    audio = np.stack([0.3 * np.sin(2 * np.pi * (200 * 2 ** k) * t + rng.uniform(0, 6)) for k in kinds])
+    audio += 0.02 * rng.standard_normal(audio.shape)
+    return ArraySource(audio.astype(np.float32), sr, [{"label": int(k)} for k in kinds])
+
+
+def read_losses(path):
+    with open(path) as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def test_loss_falls_on_a_tiny_run(tmp_path):
+    torch.manual_seed(0)
+    cfg = tiny_cfg(tmp_path, "train.steps=40", "train.lr=0.003", "train.checkpoint_every=100")
+    summary = Trainer(cfg, progress=False, source=toy_source()).fit()
+    losses = read_losses(tmp_path / "metrics.csv")
+    assert summary["steps"] == 40 and len(losses) == 40
+    assert np.mean(losses[-8:]) < np.mean(losses[:8]) - 0.2
+    # the checkpoint holds a usable embedder
+    emb = load_embedder(tmp_path / "last.pt")
+    assert emb(torch.zeros(2, 16000)).shape == (2, 16)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    source = toy_source()
+    steps = ["train.steps=10", "train.checkpoint_every=4"]
+    Trainer(tiny_cfg(tmp_path / "whole", *steps), progress=False, source=source).fit()
+    whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
+
+    calls = {"n": 0}
+    original = SimCLR.forward
+
+    def dies_at_step_7(self, audio, generator=None):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt("killed")
+        return original(self, audio, generator)
+
+    monkeypatch.setattr(SimCLR, "forward", dies_at_step_7)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(tiny_cfg(tmp_path / "killed", *steps), progress=False, source=source).fit()
+    assert torch.load(tmp_path / "killed" / "last.pt", weights_only=True)["step"] == 4
+    monkeypatch.setattr(SimCLR, "forward", original)
+
+    summary = Trainer(tiny_cfg(tmp_path / "killed", *steps), progress=False, source=source, resume=True).fit()
+    resumed = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
+    assert summary["steps"] == 10
+    for k, v in whole["method"].items():
+        torch.testing.assert_close(resumed["method"][k], v, msg=f"parameter {k} differs after resume")
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path):
+    from audiorep.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        Trainer(tiny_cfg(tmp_path, "train.steps=2"), progress=False, source=toy_source(), resume=True).fit()
+
+
+def test_corrupt_files_are_skipped_counted_and_listed(tmp_path, write_audio):
+    rng = np.random.default_rng(0)
+    rows = ["path,label"]
+    for i in range(24):
+        write_audio(f"clip{i}.wav", (0.1 * rng.standard_normal(16000)).astype(np.float32))
+        rows.append(f"clip{i}.wav,a")
+    (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEnot really audio")
+    rows.append("broken.wav,a")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    source = ManifestSource(tmp_path / "manifest.csv")
+    cfg = tiny_cfg(tmp_path / "run", "train.steps=6", "train.batch_size=5")
+    summary = Trainer(cfg, progress=False, source=source).fit()
+    assert summary["steps"] == 6
+    assert summary["bad_files"] >= 1
+    listed = (tmp_path / "run" / "bad_files.txt").read_text()
+    assert "broken.wav" in listed

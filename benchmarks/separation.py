@@ -83,8 +83,11 @@ def main(argv=None) -> int:
     p.add_argument("--max-steps", type=int, default=1_000_000)
     p.add_argument("--channels", type=int, default=8)
     p.add_argument("--sample-rate", type=int, default=8000)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--clip-seconds", type=float, default=2.0)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--clip-seconds", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--background", action="store_true",
+                   help="train on scenes with background noise (the test mixtures never have it)")
     p.add_argument("--train-scenes", type=int, default=1500)
     p.add_argument("--test-scenes", type=int, default=300)
     p.add_argument("--threads", type=int, default=1)
@@ -98,11 +101,12 @@ def main(argv=None) -> int:
 
     for objective in [o for o in args.objectives.split(",") if o in ("mixit", "pit")]:
         minutes = args.mixit_minutes if objective == "mixit" else args.pit_minutes
-        pool = synthetic_pool(args.train_scenes, args.sample_rate, args.clip_seconds, seed=1)
+        pool = synthetic_pool(args.train_scenes, args.sample_rate, args.clip_seconds, seed=1,
+                              background=args.background)
         if objective == "mixit":
             pool.sources = None  # MixIT never sees isolated sources
         cfg = SeparatorTrainConfig(objective=objective, batch_size=args.batch_size, clip_seconds=args.clip_seconds,
-                                   max_steps=args.max_steps, max_minutes=minutes, log_every=50)
+                                   learning_rate=args.lr, max_steps=args.max_steps, max_minutes=minutes, log_every=100)
         torch.manual_seed(0)
         model = TDCNSeparator(model_cfg)
         print(f"training {objective}: {count_parameters(model) / 1e6:.2f} M params, budget {minutes} min", flush=True)
@@ -127,6 +131,9 @@ def main(argv=None) -> int:
             "train_minutes": round(state["minutes"], 1),
             "train_examples": state["step"] * state["train_config"]["batch_size"],
             "train_clip_seconds": state["train_config"]["clip_seconds"],
+            "train_batch_size": state["train_config"]["batch_size"],
+            "train_learning_rate": state["train_config"]["learning_rate"],
+            "train_scenes_background": args.background,
             "rtf_cpu_1thread": round(real_time_factor(model, args.sample_rate), 4),
             "by_num_sources": evaluate_separator(model, mixtures, test.sources),
             "stages": {},

@@ -95,3 +95,29 @@ def generate_synthetic_audio(n: int, seed: int, sample_rate: int, clip_seconds: 
     if with_labels:
         return audio, meta, torch.cat(events), torch.cat(scenes), world
     return audio, meta
+
+
+def build_online_probe(cfg: Config, progress: bool = True):
+    """The labelled set the trainer probes every `train.online_probe.every_steps` steps, or None.
+
+    Default: scene labels of synthetic scenes from seeds never used for pretraining.
+    """
+    from audiorep.eval.online_probe import OnlineProbe
+
+    p = cfg.train.online_probe
+    if not p.every_steps:
+        return None
+    if p.manifest:
+        import numpy as np
+
+        from audiorep.data.sources import ManifestSource
+
+        source = ManifestSource(p.manifest, sample_rate=cfg.data.sample_rate)
+        n = min(p.n_clips, len(source))
+        audio = torch.stack([torch.from_numpy(source.load(i, p.clip_seconds, crop="start")) for i in range(n)])
+        labels = np.array([str(r.label) for r in source.records[:n]])
+    else:
+        s = cfg.data.synthetic
+        audio, _, _, labels, _ = generate_synthetic_audio(p.n_clips, s.seed + 20_000, cfg.data.sample_rate,
+                                                          p.clip_seconds, s.max_events, progress, with_labels=True)
+    return OnlineProbe(audio, labels, multilabel=False, every_n_steps=p.every_steps, seed=cfg.seed)

@@ -87,10 +87,13 @@ class EncoderConfig:
 @dataclass
 class OnlineProbeConfig:
     every_steps: int = 0  # 0 disables
-    n_clips: int = 400
+    n_clips: int = 400  # clips of the labelled probe set (synthetic world, or the first n of the manifest)
+    manifest: str | None = None  # labelled CSV (path,label); default: held-out synthetic scenes
+    clip_seconds: float = 4.0
 
     def validate(self, key):
         _check(self.every_steps >= 0, f"{key}.every_steps", self.every_steps, "an integer >= 0")
+        _check(self.n_clips >= 20, f"{key}.n_clips", self.n_clips, "an integer >= 20")
 
 
 @dataclass
@@ -119,6 +122,9 @@ class TrainConfig:
         _check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
         _check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
         _check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
+        probe = self.online_probe.every_steps
+        _check(probe % self.log_every == 0, f"{key}.online_probe.every_steps", probe,
+               f"a multiple of train.log_every ({self.log_every}); the probe reports in log rows")
 
 
 @dataclass

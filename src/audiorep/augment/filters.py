@@ -22,17 +22,34 @@ def filter_in_frequency_domain(x: torch.Tensor, b: torch.Tensor, a: torch.Tensor
     """Filter `x` [B, T] by cascades of biquads b, a [B, sections, 3] through one rfft multiply.
 
     The sections are multiplied out into one numerator and one denominator polynomial (a few
-    coefficients per example, float64 on the CPU); their rfft on the same grid as the signal's
-    is the cascade's frequency response, evaluated in float64 for poles near the unit circle.
+    coefficients per example, float64); their response on the signal's rfft grid is evaluated
+    in float64 (poles near the unit circle) as a small matrix product with a DFT table, which
+    is ~10x cheaper than two float64 rffts the length of the signal.
     """
     length = x.shape[-1]
     n = scipy.fft.next_fast_len(length + tail, real=True)
-    numerator, denominator = cascade_polynomial(b), cascade_polynomial(a)
-    num = torch.fft.rfft(numerator.to(x.device), n=n, dim=-1)
-    den = torch.fft.rfft(denominator.to(x.device), n=n, dim=-1)
-    response = (num / den).to(torch.complex64)
+    response = frequency_response(cascade_polynomial(b), cascade_polynomial(a), n).to(x.device)
     spectrum = torch.fft.rfft(x.float(), n=n, dim=-1) * response
     return torch.fft.irfft(spectrum, n=n, dim=-1)[:, :length].to(x.dtype)
+
+
+def frequency_response(numerator: torch.Tensor, denominator: torch.Tensor, n: int) -> torch.Tensor:
+    """numerator(z) / denominator(z) at z = e^{2 pi i k / n}, k = 0..n//2, complex64 [B, n//2+1].
+
+    Polynomials [B, P] in z^-1, float64 on the CPU. Same values as rfft(p, n) of each, computed
+    as p @ [cos | sin] of a DFT table with exact integer phase indices (i k mod n).
+    """
+    order = max(numerator.shape[-1], denominator.shape[-1])
+    k = torch.arange(n // 2 + 1, dtype=torch.int64)
+    angle = (torch.arange(order, dtype=torch.int64)[:, None] * k[None, :] % n).double() * (2 * math.pi / n)
+    table = torch.cat([torch.cos(angle), -torch.sin(angle)], dim=1)  # [P, 2F]: real | imaginary parts of e^{-i w p}
+    pad = lambda p: torch.nn.functional.pad(p.double(), (0, order - p.shape[-1]))  # noqa: E731
+    num_re, num_im = (pad(numerator) @ table).chunk(2, dim=-1)
+    den_re, den_im = (pad(denominator) @ table).chunk(2, dim=-1)
+    power = den_re.square() + den_im.square()
+    real = (num_re * den_re + num_im * den_im) / power
+    imag = (num_im * den_re - num_re * den_im) / power
+    return torch.complex(real.float(), imag.float())
 
 
 def cascade_polynomial(sections: torch.Tensor) -> torch.Tensor:

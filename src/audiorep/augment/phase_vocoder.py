@@ -8,6 +8,13 @@ integrating the instantaneous frequency, so partials stay coherent:
   frames, phase advance taken from the two frames it lies between);
 - pitch shift: output bin j reads input bin j / factor, and its instantaneous frequency is
   the input's times `factor` (frequency-domain pitch scaling; length and tempo unchanged).
+
+Speed: spectra are held as two real tensors, magnitude and phase, frame-major [B, frames,
+bins] (the layout rfft gives, so frame gathers copy whole rows). On the CPU, torch's complex
+element-wise kernels (abs, angle, polar, complex multiply) and its strided real/imag views
+run 4-20x slower than the same maths on contiguous real tensors (atan2, hypot, cos, sin), and
+torch.stft/istft add framing and normalisation passes; so the STFT here is rfft of windowed
+frames and the inverse is irfft plus an overlap-add of `n_fft / hop` shifted slices.
 """
 
 from __future__ import annotations
@@ -19,26 +26,50 @@ import torch
 TWO_PI = 2.0 * math.pi
 
 
-def principal_angle(phase: torch.Tensor) -> torch.Tensor:
-    """Wrap to [-pi, pi)."""
-    return phase - TWO_PI * torch.floor((phase + math.pi) / TWO_PI)
-
-
-def analysis(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
-    """Complex STFT [B, n_fft//2+1, frames] with a Hann window, centred frames."""
+def frames_of(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
+    """Hann-windowed frames [B, 1 + T // hop, n_fft] of `x` [B, T], centred (reflect padding, as torch.stft)."""
+    x = x.float()
+    half = n_fft // 2
+    if x.shape[-1] > half:
+        padded = torch.cat([x[:, 1 : half + 1].flip(-1), x, x[:, -half - 1 : -1].flip(-1)], dim=-1)
+    else:
+        padded = torch.nn.functional.pad(x, (half, half))
     window = torch.hann_window(n_fft, device=x.device, dtype=torch.float32)
-    pad_mode = "reflect" if x.shape[-1] > n_fft // 2 else "constant"
-    return torch.stft(x.float(), n_fft, hop, window=window, center=True, pad_mode=pad_mode, return_complex=True)
+    return padded.unfold(-1, n_fft, hop) * window
 
 
-def synthesis(spec: torch.Tensor, n_fft: int, hop: int, length: int) -> torch.Tensor:
-    window = torch.hann_window(n_fft, device=spec.device, dtype=torch.float32)
-    return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
+def analysis(x: torch.Tensor, n_fft: int, hop: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Magnitude and phase [B, frames, n_fft//2+1] (real, contiguous) of the centred Hann STFT of `x` [B, T]."""
+    parts = torch.view_as_real(torch.fft.rfft(frames_of(x, n_fft, hop), dim=-1))
+    real, imag = parts[..., 0].contiguous(), parts[..., 1].contiguous()  # contiguous: 4-20x faster below
+    return torch.hypot(real, imag), torch.atan2(imag, real)
 
 
-def polar(magnitude: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
-    """magnitude * e^{i phase}; twice as fast as torch.polar on CPU (vectorised cos/sin)."""
-    return torch.view_as_complex(torch.stack([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=-1))
+def synthesis(magnitude: torch.Tensor, phase: torch.Tensor, n_fft: int, hop: int, length: int) -> torch.Tensor:
+    """Inverse of `analysis`: [B, frames, bins] magnitude and phase -> [B, length] (zero past the last frame)."""
+    batch, frames, bins = magnitude.shape
+    parts = torch.empty(batch, frames, bins, 2, device=magnitude.device, dtype=torch.float32)
+    torch.mul(magnitude, torch.cos(phase), out=parts[..., 0])
+    torch.mul(magnitude, torch.sin(phase), out=parts[..., 1])
+    window = torch.hann_window(n_fft, device=magnitude.device, dtype=torch.float32)
+    chunks = torch.fft.irfft(torch.view_as_complex(parts), n=n_fft, dim=-1).mul_(window)
+    y = overlap_add(chunks, hop)
+    envelope = overlap_add(window.square().expand(1, frames, n_fft), hop)
+    y = y.div_(envelope.clamp_min_(1e-11))[:, n_fft // 2 : n_fft // 2 + length]
+    return torch.nn.functional.pad(y, (0, length - y.shape[-1])) if y.shape[-1] < length else y
+
+
+def overlap_add(chunks: torch.Tensor, hop: int) -> torch.Tensor:
+    """Sum frames [B, M, n] placed `hop` samples apart -> [B, (M - 1) * hop + n]."""
+    batch, frames, n = chunks.shape
+    if n % hop:
+        folded = torch.nn.functional.fold(chunks.transpose(1, 2), (1, (frames - 1) * hop + n), (1, n), stride=(1, hop))
+        return folded.view(batch, -1)
+    parts = n // hop  # hop divides n: n / hop shifted adds of [B, M, hop] slices
+    out = torch.zeros(batch, frames + parts - 1, hop, device=chunks.device, dtype=chunks.dtype)
+    for j in range(parts):
+        out[:, j : j + frames] += chunks[:, :, j * hop : (j + 1) * hop]
+    return out.view(batch, -1)
 
 
 def bin_advance(n_fft: int, hop: int, device) -> torch.Tensor:
@@ -47,37 +78,55 @@ def bin_advance(n_fft: int, hop: int, device) -> torch.Tensor:
     return TWO_PI * hop / n_fft * k
 
 
-def phase_deviation(current: torch.Tensor, previous: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
-    """Wrapped deviation of the phase advance from a bin's nominal advance, in (-pi, pi].
+def wrap_(phase: torch.Tensor) -> torch.Tensor:
+    """Wrap to [-pi, pi] in place (round, not remainder: remainder is several times slower on CPU)."""
+    return phase.sub_(torch.round(phase * (1.0 / TWO_PI)), alpha=TWO_PI)
 
-    angle(current * conj(previous) * e^{-i advance}) gives it in one angle() call, no unwrapping.
+
+def phase_deviation(magnitude: torch.Tensor, phase: torch.Tensor, advance: torch.Tensor) -> torch.Tensor:
+    """Wrapped deviation of each frame-to-frame phase advance from the bin's nominal advance.
+
+    [B, N, F] -> [B, N-1, F]: the instantaneous frequency (times hop) minus the bin's, computed
+    once per spectrum. Where either frame is silent (zero magnitude) the phase says nothing and
+    the deviation is 0: the bin advances at its nominal rate through digital silence.
     """
-    return torch.angle(current * previous.conj() * rotation)
+    heard = magnitude > 0
+    return wrap_((phase[:, 1:] - phase[:, :-1]).sub_(advance)).mul_(heard[:, 1:] & heard[:, :-1])
 
 
-def integrate_phase(start: torch.Tensor, advance: torch.Tensor, deviation: torch.Tensor, dim: int) -> torch.Tensor:
-    """Phase of frames 0..M along `dim`: start + m * advance + sum of the first m deviations.
+def integrate_phase(start: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """Phase of frames 0..M, [B, M+1, F]: `start` [B, 1, F], then the running sum of `step` [B, M, F].
 
-    `advance` is reduced modulo 2 pi and the deviations are wrapped, so the running phase stays
-    small enough for float32 over long clips.
+    Callers keep each step within a few pi (deviations wrapped, nominal advances reduced
+    modulo 2 pi), so the running phase stays small enough for float32 over long clips.
+    A loop over frames, each step batched over examples and bins: on the CPU it is 4-6x
+    faster than torch.cumsum over the middle (frame) dimension or than transposing for it.
     """
-    frames = deviation.shape[dim] + 1
-    shape = [1] * deviation.dim()
-    shape[dim] = frames
-    m = torch.arange(frames, device=deviation.device, dtype=torch.float32).view(shape)
-    summed = torch.cumsum(deviation, dim=dim)
-    summed = torch.cat([torch.zeros_like(summed.narrow(dim, 0, 1)), summed], dim=dim)
-    return summed.add_(torch.remainder(advance, TWO_PI) * m).add_(start)
+    batch, frames, bins = step.shape
+    phase = torch.empty(batch, frames + 1, bins, device=step.device, dtype=torch.float32)
+    phase[:, 0] = start[:, 0]
+    for m in range(frames):
+        torch.add(phase[:, m], step[:, m], out=phase[:, m + 1])
+    return phase
 
 
-def stretch_frames(spec: torch.Tensor, rate: torch.Tensor, hop: int, n_fft: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Time-scale an STFT [B, F, N] by per-example `rate` [B] (>1 = faster, fewer frames).
+def row_gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """x [B, N, F], index [B, M] -> x[b, index[b, m]] [B, M, F] via one flat index_select (2x faster than x[rows, index])."""
+    batch, frames, bins = x.shape
+    offset = torch.arange(batch, device=x.device)[:, None] * frames
+    return x.reshape(batch * frames, bins).index_select(0, (index + offset).reshape(-1)).view(batch, -1, bins)
 
-    Returns the stretched STFT [B, F, M] (M = frames for the slowest example; frames past an
-    example's own end are zero) and each example's frame count [B].
+
+def stretch_frames(
+    magnitude: torch.Tensor, phase: torch.Tensor, rate: torch.Tensor, hop: int, n_fft: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Time-scale a spectrum [B, N, F] by per-example `rate` [B] (>1 = faster, fewer frames).
+
+    Returns the stretched magnitude and phase [B, M, F] (M = frames for the slowest example;
+    frames past an example's own end have zero magnitude) and each example's frame count [B].
     """
-    batch, bins, frames = spec.shape
-    device = spec.device
+    batch, frames, bins = magnitude.shape
+    device = magnitude.device
     rate = rate.to(device=device, dtype=torch.float32)
     m = int(torch.ceil(frames / rate).max())
     position = torch.arange(m, device=device, dtype=torch.float32)[None, :] * rate[:, None]  # [B, M]
@@ -85,15 +134,15 @@ def stretch_frames(spec: torch.Tensor, rate: torch.Tensor, hop: int, n_fft: int)
     left = position.long().clamp(max=frames - 1)
     right = (left + 1).clamp(max=frames - 1)
     frac = (position - left.float()).clamp(max=1.0)[..., None]
-    by_frame = spec.transpose(1, 2)  # [B, N, F]: gathering frames copies contiguous rows
-    rows = torch.arange(batch, device=device)[:, None]
-    a, b = by_frame[rows, left], by_frame[rows, right]  # [B, M, F]
-    magnitude = torch.lerp(a.abs(), b.abs(), frac) * valid[..., None]
+    source_phase = row_gather(phase, left)
+    stretched = torch.lerp(row_gather(magnitude, left), row_gather(magnitude, right), frac).mul_(valid[..., None])
     advance = bin_advance(n_fft, hop, device)
-    deviation = phase_deviation(b[:, :-1], a[:, :-1], torch.polar(torch.ones_like(advance), -advance))
-    phase = integrate_phase(by_frame[:, :1].angle(), advance, deviation, dim=1)
-    phase = lock_to_peaks(phase, magnitude, a.angle())
-    return polar(magnitude, phase).transpose(1, 2), valid.sum(1)
+    if frames > 1:  # the advance from frame left(m) to left(m) + 1 carries output frame m to m + 1
+        deviation = row_gather(phase_deviation(magnitude, phase, advance), left[:, : m - 1].clamp(max=frames - 2))
+    else:
+        deviation = torch.zeros(batch, m - 1, bins, device=device)
+    running = integrate_phase(phase[:, :1], deviation.add_(wrap_(advance.clone())))
+    return stretched, lock_to_peaks(running, stretched, source_phase), valid.sum(1)
 
 
 def lock_to_peaks(phase: torch.Tensor, magnitude: torch.Tensor, source_phase: torch.Tensor) -> torch.Tensor:
@@ -104,36 +153,52 @@ def lock_to_peaks(phase: torch.Tensor, magnitude: torch.Tensor, source_phase: to
     at an onset, stays forever) and the partial partly cancels itself ("phasiness").
     All tensors are [B, M, F]; peaks are found along F.
     """
+    owner = nearest_peak(magnitude)
+    return (phase - source_phase).gather(-1, owner).add_(source_phase)
+
+
+def nearest_peak(magnitude: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest local maximum along the last dim (ties to the lower one), int64.
+
+    A peak is > its lower neighbour and >= its upper one (zero outside the spectrum). Two
+    running maxima (one per direction) of peak-masked indices find the peaks on either side;
+    kept to int32 and bool passes, the cheapest on CPU. A frame with no peak (silence) maps
+    every bin to a bin of the same frame: its magnitude is zero, so its phase is unheard.
+    """
     bins = magnitude.shape[-1]
-    below = torch.nn.functional.pad(magnitude[..., :-1], (1, 0))
-    above = torch.nn.functional.pad(magnitude[..., 1:], (0, 1))
-    peak = (magnitude > below) & (magnitude >= above)
-    k = torch.arange(bins, device=phase.device)
-    last = torch.cummax(torch.where(peak, k, -1), dim=-1).values
-    following = torch.where(peak, k, 2 * bins).flip(-1)
-    following = torch.cummin(following, dim=-1).values.flip(-1)
-    owner = torch.where((k - last <= following - k) & (last >= 0), last, following)
-    owner = torch.where(owner >= bins, k.expand_as(owner), owner)
-    return phase.gather(-1, owner) + source_phase - source_phase.gather(-1, owner)
+    big = 4 * bins
+    rising = magnitude[..., 1:] > magnitude[..., :-1]
+    peak = torch.empty_like(magnitude, dtype=torch.bool)
+    torch.gt(rising[..., :-1], rising[..., 1:], out=peak[..., 1:-1])  # rose into the bin, not out of it
+    peak[..., 0] = (magnitude[..., 0] > 0) & ~rising[..., 0]
+    peak[..., -1] = rising[..., -1]
+    k = torch.arange(bins, device=magnitude.device, dtype=torch.int32)
+    below = torch.cummax(peak.to(torch.int32).mul_(k + big), dim=-1).values  # big + peak at or below; 0 if none
+    above = peak.flip(-1).to(torch.int32).mul_(big - k.flip(-1))
+    above = torch.cummax(above, dim=-1).values.flip(-1)  # big - peak at or above; 0 if none
+    # k - lower <= upper - k  <=>  2k <= (below - big) + (big - above)
+    owner = torch.where((below - above) >= 2 * k, below - big, big - above)
+    return owner.clamp_(0, bins - 1).long()
 
 
-def scale_frequencies(spec: torch.Tensor, factor: torch.Tensor, hop: int, n_fft: int) -> torch.Tensor:
-    """Frequency-scale an STFT [B, F, N] by per-example `factor` [B] (>1 = higher pitch), same frames."""
-    batch, bins, frames = spec.shape
-    device = spec.device
+def scale_frequencies(
+    magnitude: torch.Tensor, phase: torch.Tensor, factor: torch.Tensor, hop: int, n_fft: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frequency-scale a spectrum [B, N, F] by per-example `factor` [B] (>1 = higher pitch), same frames."""
+    batch, frames, bins = magnitude.shape
+    device = magnitude.device
     factor = factor.to(device=device, dtype=torch.float32)[:, None]
     source = torch.arange(bins, device=device, dtype=torch.float32)[None, :] / factor  # [B, F]
-    inside = (source <= bins - 1)[..., None]
+    inside = (source <= bins - 1).float()
     left = source.long().clamp(max=bins - 1)
     right = (left + 1).clamp(max=bins - 1)
     nearest = source.round().long().clamp(max=bins - 1)
-    frac = (source - left.float()).clamp(max=1.0)[..., None]
-    rows = torch.arange(batch, device=device)[:, None]
-    magnitude = spec.abs()
-    magnitude = torch.lerp(magnitude[rows, left], magnitude[rows, right], frac) * inside
-    partial = spec[rows, nearest]  # [B, F, N]: the source bin each output bin follows
-    advance = bin_advance(n_fft, hop, device)[nearest]  # [B, F] nominal advance of that source bin
-    rotation = torch.polar(torch.ones_like(advance), -advance)[..., None]
-    deviation = phase_deviation(partial[..., 1:], partial[..., :-1], rotation) * factor[..., None]
-    phase = integrate_phase(partial[..., :1].angle(), (advance * factor)[..., None], deviation, dim=2)
-    return polar(magnitude, phase)
+    frac = (source - left.float()).clamp(max=1.0)
+    along = lambda index: index[:, None, :].expand(batch, frames, bins)  # noqa: E731 - a per-example bin map
+    scaled = torch.lerp(magnitude.gather(-1, along(left)), magnitude.gather(-1, along(right)), frac[:, None])
+    scaled.mul_(inside[:, None])
+    advance = bin_advance(n_fft, hop, device)
+    # the output bin follows its nearest source bin, phase advances scaled by the factor
+    deviation = phase_deviation(magnitude, phase, advance).gather(-1, along(nearest)[:, 1:])
+    step = torch.addcmul(wrap_(advance[nearest] * factor)[:, None, :], deviation, factor[..., None])
+    return scaled, integrate_phase(phase[:, :1].gather(-1, nearest[:, None, :]), step)

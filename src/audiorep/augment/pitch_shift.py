@@ -17,8 +17,8 @@ def pitch_shift(x: torch.Tensor, semitones: torch.Tensor, n_fft: int = 1024, hop
     """
     hop = hop or n_fft // 4
     factor = torch.pow(2.0, torch.as_tensor(semitones, dtype=torch.float32) / 12.0)
-    spec = scale_frequencies(analysis(x, n_fft, hop), factor, hop, n_fft)
-    y = synthesis(spec, n_fft, hop, x.shape[-1])
+    magnitude, phase = scale_frequencies(*analysis(x, n_fft, hop), factor, hop, n_fft)
+    y = synthesis(magnitude, phase, n_fft, hop, x.shape[-1])
     # the vocoder changes level a little (lobes widen with the factor); keep the input's level
     return (y * (signal_power(x) / signal_power(y)).sqrt()).to(x.dtype)
 

@@ -19,9 +19,9 @@ def time_stretch(
     hop = hop or n_fft // 4
     rate = torch.as_tensor(rate, dtype=torch.float32)
     lengths = torch.round(x.shape[-1] / rate.double()).long()
-    spec, _ = stretch_frames(analysis(x, n_fft, hop), rate, hop, n_fft)
+    magnitude, phase, _ = stretch_frames(*analysis(x, n_fft, hop), rate, hop, n_fft)
     total = int(lengths.max())
-    y = synthesis(spec, n_fft, hop, total)
+    y = synthesis(magnitude, phase, n_fft, hop, total)
     keep = torch.arange(total, device=x.device)[None, :] < lengths.to(x.device)[:, None]
     return (y * keep).to(x.dtype), lengths
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from audiorep.builders import build_method, build_optimizer, build_source, warmup_cosine
+from audiorep.builders import build_method, build_online_probe, build_optimizer, build_source, warmup_cosine
 from audiorep.config import Config
 from audiorep.data.dataset import ClipDataset
 from audiorep.data.sampler import ResumableSampler
@@ -68,6 +68,8 @@ class Trainer:
         if len(self.source) < cfg.train.batch_size * self.dist.world_size:
             raise ConfigError(f"the data source has {len(self.source)} clips, fewer than one batch "
                               f"(train.batch_size={cfg.train.batch_size} x {self.dist.world_size} processes)")
+        if self.online_probe is None and self.dist.is_main:
+            self.online_probe = build_online_probe(cfg, progress=self.progress)
         self.dataset = ClipDataset(self.source, cfg.data.sample_rate, cfg.data.clip_seconds, crop="random", seed=cfg.seed)
         self.sampler = ResumableSampler(len(self.dataset), cfg.seed, self.dist.rank, self.dist.world_size)
         self.loader = DataLoader(self.dataset, batch_size=cfg.train.batch_size, sampler=self.sampler,
@@ -160,6 +162,9 @@ class Trainer:
             log_file = open(self.out_dir / "metrics.csv", "a" if not new else "w", newline="")
             log = csv.writer(log_file)
             header_written = not new
+            if header_written:  # resuming: keep the columns of the file we append to
+                with open(self.out_dir / "metrics.csv") as f:
+                    self._log_keys = next(csv.reader(f), [])
             writer = _tensorboard(self.out_dir / "tensorboard")
             from tqdm.auto import tqdm
 
@@ -203,12 +208,12 @@ class Trainer:
                     row.update(step=self.step, lr=lr, clips_per_s=clips_seen / max(1e-9, time.time() - t_window),
                                elapsed_s=self._elapsed(), bad_files=sum(self.bad_files.values()))
                     running, clips_seen, t_window = {}, 0, time.time()
-                    if t.online_probe.every_steps and self.online_probe is not None and self.step % t.online_probe.every_steps == 0:
+                    if self.online_probe is not None and self.step % t.online_probe.every_steps == 0:
                         row.update(self._probe())
                     if not header_written:
-                        log.writerow(list(row))
+                        self._log_keys = list(row) + (["probe_accuracy"] if self.online_probe is not None and "probe_accuracy" not in row else [])
+                        log.writerow(self._log_keys)
                         header_written = True
-                        self._log_keys = list(row)
                     keys = getattr(self, "_log_keys", list(row))
                     log.writerow([row.get(k, "") for k in keys])
                     log_file.flush()
@@ -247,12 +252,15 @@ class Trainer:
 
     def _probe(self) -> dict:
         embedder = self.method.embedder
+        embedder.eval()  # frozen features: BatchNorm must not adapt to the probe clips
 
         def embed(wave):
             return embedder(wave.to(self.device))
 
-        result = self.online_probe.run(embed)
-        embedder.train()
+        try:
+            result = self.online_probe.run(embed)
+        finally:
+            embedder.train()
         self._last_probe = result
         return result
 
@@ -272,6 +280,12 @@ def _main_thread() -> bool:
 
 
 def _tensorboard(path: Path):
+    """A TensorBoard writer that never imports TensorFlow (writing event files needs only
+    tensorboard's stub; importing a real TensorFlow, when installed, costs ~10-30 s)."""
+    import sys
+    import types
+
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
     try:
         from torch.utils.tensorboard import SummaryWriter
     except Exception:  # tensorboard not installed: CSV logs still work

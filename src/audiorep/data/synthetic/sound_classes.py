@@ -144,7 +144,8 @@ def rain(rng, dur, t, sr, pitch_hz):
     times = sb.poisson_times(rng, dur, sb.log_uniform(rng, 150, 600, m), 0.01)
     drops = sb.impulse_train(times, rng.exponential(1.0, times.shape), t.size, sr)
     kt = sb.time_axis(int(0.008 * sr), sr)
-    kernel = np.sin(2 * np.pi * col(sb.log_uniform(rng, 1500, 5000, m)) * kt[None]) * np.exp(-kt[None] / 0.0015)
+    drop_hz = np.minimum(sb.log_uniform(rng, 1500, 5000, m), 0.45 * sr)
+    kernel = np.sin(2 * np.pi * col(drop_hz) * kt[None]) * np.exp(-kt[None] / 0.0015)
     hiss = sb.band_noise(rng, m, t.size, sr, sb.uniform(rng, 3000, 6000, m), np.full(m, 2500.0))
     wave = sb.normalise_rms(sb.convolve_rows(drops, kernel)) + col32(sb.uniform(rng, 0.3, 0.8, m)) * hiss
     env = sb.attack_release(t, dur, sb.uniform(rng, 0.1, 0.4, m), sb.uniform(rng, 0.1, 0.4, m))
@@ -211,7 +212,7 @@ def click_train(rng, dur, t, sr, pitch_hz):
     times = sb.regular_times(rng, dur, sb.log_uniform(rng, 2.0, 12.0, m), 0.08, 0.01)
     hits = sb.impulse_train(times, rng.uniform(0.5, 1.0, times.shape), t.size, sr)
     kt = sb.time_axis(int(0.01 * sr), sr)
-    f = col(sb.log_uniform(rng, 1800, 5500, m))
+    f = col(np.minimum(sb.log_uniform(rng, 1800, 5500, m), 0.45 * sr))
     kernel = np.sin(2 * np.pi * f * kt[None]) * np.exp(-kt[None] / col(sb.uniform(rng, 0.0007, 0.002, m)))
     kernel += 0.4 * rng.standard_normal((m, kt.size)) * np.exp(-kt[None] / 0.0004)
     return sb.convolve_rows(hits, kernel), None
@@ -242,7 +243,8 @@ def bird_chirp(rng, dur, t, sr, pitch_hz):
     rate = sb.uniform(rng, 2.5, 7.0, m)
     n_max = int(np.ceil((dur * rate).max())) + 1
     f_a = sb.log_uniform(rng, 1800, 5000, m * n_max).reshape(m, n_max)
-    f_b = f_a * np.exp(rng.uniform(-0.7, 0.7, (m, n_max)))
+    f_b = np.minimum(f_a * np.exp(rng.uniform(-0.7, 0.7, (m, n_max))), 0.45 * sr)  # no aliasing
+    f_a = np.minimum(f_a, 0.45 * sr)
     duty = sb.uniform(rng, 0.4, 0.8, m)
     t32 = t.astype(np.float32)[None]
     pos = t32 * col32(rate)

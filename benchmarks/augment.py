@@ -125,17 +125,67 @@ def write_synthetic_files(folder: Path, batch: torch.Tensor) -> tuple[Path, Path
 
 def timed(fn, repeats: int, device: torch.device) -> float:
     """Median seconds of `repeats` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+    return timed_interleaved([fn], repeats, device)[0]
+
+
+def timed_interleaved(fns, repeats: int, device: torch.device) -> list[float]:
+    """Median seconds per function, calls interleaved (a, b, a, b, ...) after one warm-up each,
+    so a change in machine load during the run hits every route alike."""
+    for fn in fns:
         fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, kept in zip(fns, times):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            kept.append(time.perf_counter() - start)
+    return [statistics.median(kept) for kept in times]
+
+
+def simclr_share(device: torch.device, repeats: int) -> dict:
+    """Share of a SimCLR training step (default demo recipe, batch 128, forward + backward)
+    taken by waveform augmentation: the recipe's own chain, and the full chain of this benchmark."""
+    from audiorep.builders import build_method
+    from audiorep.config import load_config
+
+    cfg = load_config("simclr_demo")
+    torch.manual_seed(0)
+    method = build_method(cfg).to(device)
+    batch = cfg.train.batch_size
+    audio = load_batch(batch, cfg.data.clip_seconds).to(device)
+    views = torch.cat([audio, audio])  # SimCLR augments both views of each clip in one call
+    crop = next(e["seconds"] for e in cfg.method["wave_augment"] if e["name"] == "random_crop")
+    full = [dict(OPS[n][0]) for n in FULL_CHAIN]
+    full[0]["seconds"] = crop
+    full_chain = build_chain(full, sample_rate=SR).to(device)
+    generator = torch.Generator().manual_seed(0)
+
+    def step():
+        method.zero_grad(set_to_none=True)
+        method(audio, generator)["loss"].backward()
+
+    def recipe_chain():
+        with torch.no_grad():
+            method.wave_augment(views, generator)
+
+    def whole_chain():
+        with torch.no_grad():
+            full_chain(views, generator)
+
+    step_s, recipe_s, full_s = timed_interleaved([step, recipe_chain, whole_chain], repeats, device)
+    return {
+        "batch": batch,
+        "clip_seconds": cfg.data.clip_seconds,
+        "step_s": step_s,
+        "recipe_chain_s": recipe_s,
+        "recipe_chain_share_of_step": recipe_s / step_s,
+        "full_chain_s": full_s,
+        "full_chain_vs_step_without_augmentation": full_s / (step_s - recipe_s),
+    }
 
 
 def main(argv=None) -> int:
@@ -144,13 +194,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="clip length after the crop")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (both routes)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved timed calls per route (median kept)")
     parser.add_argument("--ops", nargs="*", default=None, help=f"subset of {list(OPS) + ['full_chain']}")
     parser.add_argument("--no-baseline", action="store_true", help="time audiorep only")
+    parser.add_argument("--simclr", action="store_true", help="also time a SimCLR step (simclr_demo recipe) against the chain")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)  # numpy/scipy in the per-example route follow OMP_NUM_THREADS
     device = torch.device(args.device)
     names = args.ops or list(OPS) + ["full_chain"]
     crop_length = int(args.seconds * SR)
@@ -176,17 +227,30 @@ def main(argv=None) -> int:
                 chain[0].set_bank(source[:8])
             uses_source = name in ("random_crop", "full_chain")
             x = (log_mel if name in LOG_MEL else source if uses_source else cropped).to(device)
-            ours = timed(lambda: chain(x, generator), args.repeats, device)
-            row = {"op": name, "audiorep_clips_per_s": args.batch / ours}
             route = None if args.no_baseline else per_example_route(name, crop_length, ir_dir, bank_dir)
-            if route is not None:
+            batched = lambda: chain(x, generator)  # noqa: E731
+            if route is None:
+                ours = timed(batched, args.repeats, device)
+            else:
                 clips = (source if uses_source else cropped).numpy()
-                theirs = timed(lambda: [route(c, sample_rate=SR) for c in clips], max(1, args.repeats - 1), torch.device("cpu"))
+                ours, theirs = timed_interleaved([batched, lambda: [route(c, sample_rate=SR) for c in clips]], args.repeats, device)
+            row = {"op": name, "audiorep_clips_per_s": args.batch / ours}
+            if route is not None:
                 row["per_example_clips_per_s"] = args.batch / theirs
                 row["ratio"] = theirs / ours
             results.append(row)
             other = f"{row['per_example_clips_per_s']:>22.1f}{row['ratio']:>8.1f}x" if "ratio" in row else f"{'-':>22}{'-':>9}"
             print(f"{name:<14}{row['audiorep_clips_per_s']:>18.1f}{other}", flush=True)
+    simclr = None
+    if args.simclr:
+        simclr = simclr_share(device, args.repeats)
+        print(
+            f"SimCLR step (simclr_demo, batch {simclr['batch']} x {simclr['clip_seconds']:g} s, forward + backward): "
+            f"{simclr['step_s'] * 1e3:.0f} ms; its wave chain {simclr['recipe_chain_s'] * 1e3:.0f} ms "
+            f"({100 * simclr['recipe_chain_share_of_step']:.1f}% of the step); the full chain on the same "
+            f"{2 * simclr['batch']} views {simclr['full_chain_s'] * 1e3:.0f} ms "
+            f"({simclr['full_chain_vs_step_without_augmentation']:.2f}x the step without augmentation)"
+        )
     if args.json:
         meta = {
             "batch": args.batch,
@@ -195,11 +259,13 @@ def main(argv=None) -> int:
             "device": str(device),
             "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
             "torch_threads": args.threads,
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "load_average_1min": os.getloadavg()[0],
             "torch": torch.__version__,
             "cpu_count": os.cpu_count(),
             "command": " ".join(sys.argv),
         }
-        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+        args.json.write_text(json.dumps({"meta": meta, "results": results, "simclr": simclr}, indent=2))
     return 0
 
 

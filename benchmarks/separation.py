@@ -6,7 +6,7 @@ MSi (SI-SNR improvement of the best-matching channel per source), single-source 
 SI-SNR, the training budget used, and the real-time factor on this machine's CPU.
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/separation.py --mixit-minutes 30 \
-        --pit-minutes 10 --json runs/separation_bench/result.json --figure docs/img/separation.png
+        --pit-minutes 5 --json runs/separation_bench/result.json --figure docs/img/separation.png
 
 Training each objective in its own process (`--objectives mixit` and `--objectives pit`,
 same --out-dir), then one `--objectives none` run, evaluates both checkpoints from disk.
@@ -53,8 +53,11 @@ def spectrogram_figure(path, model, mixture, sources, sample_rate, title):
     order = si_snr_matrix(channels.unsqueeze(0), active.unsqueeze(0))[0].argmax(-1).tolist()
     rest = [m for m in range(channels.shape[0]) if m not in order]
     panels = [("mixture", mixture)] + [(f"true source {k + 1}", s) for k, s in enumerate(active)]
-    panels += [(f"channel {m} (best for source {order.index(m) + 1})" if m in order else f"channel {m}", channels[m])
-               for m in list(dict.fromkeys(order)) + rest]
+    def label(m):
+        best_for = [str(k + 1) for k, c in enumerate(order) if c == m]
+        return f"channel {m} (best for source {', '.join(best_for)})" if best_for else f"channel {m}"
+
+    panels += [(label(m), channels[m]) for m in list(dict.fromkeys(order)) + rest]
     cols = 4
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.4 * rows), squeeze=False)
@@ -79,7 +82,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--objectives", default="mixit,pit", help="which to train now: mixit,pit / mixit / pit / none")
     p.add_argument("--mixit-minutes", type=float, default=30.0)
-    p.add_argument("--pit-minutes", type=float, default=10.0)
+    p.add_argument("--pit-minutes", type=float, default=5.0)
     p.add_argument("--max-steps", type=int, default=1_000_000)
     p.add_argument("--channels", type=int, default=8)
     p.add_argument("--sample-rate", type=int, default=8000)

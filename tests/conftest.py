@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+import torch
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Test tensors are tiny: one intra-op thread is as fast, and immune to the slow-down that
+# OpenMP threads suffer when the machine's cores are busy with other work.
+torch.set_num_threads(1)
 
 
 def make_tone(freq: float = 440.0, seconds: float = 1.0, sample_rate: int = 16000, amplitude: float = 0.5,

@@ -20,14 +20,15 @@ from audiorep.augment.random_draws import as_range, uniform
 def synthetic_rir(rt60: torch.Tensor, drr_db: torch.Tensor, pre_delay: torch.Tensor, length: int, sample_rate: int, generator) -> torch.Tensor:
     """[B, length] impulse responses (float32, CPU) for per-example rt60, drr_db, pre_delay [B] (seconds, dB, seconds)."""
     batch = rt60.shape[0]
-    t = torch.arange(length, dtype=torch.float64)[None, :] / sample_rate
-    delay = (pre_delay[:, None] * sample_rate).round() / sample_rate
-    decay = torch.exp(-3.0 * math.log(10.0) * (t - delay) / rt60[:, None])  # amplitude: -60 dB at t = delay + rt60
-    tail = torch.randn(batch, length, generator=generator, dtype=torch.float64) * decay * (t > delay).double()
+    t = torch.arange(length, dtype=torch.float32)[None, :] / sample_rate
+    delay = ((pre_delay[:, None] * sample_rate).round() / sample_rate).float()
+    # amplitude: -60 dB at t = delay + rt60; float32 throughout (float64 noise was 3x slower, same statistics)
+    decay = torch.exp((t - delay).mul_(-3.0 * math.log(10.0) / rt60[:, None].float())).mul_(t > delay)
+    tail = torch.randn(batch, length, generator=generator, dtype=torch.float32).mul_(decay)
     tail = tail / tail.square().sum(1, keepdim=True).sqrt().clamp_min(1e-12)
-    rir = tail * torch.pow(10.0, -drr_db / 20.0)[:, None]
+    rir = tail.mul_(torch.pow(10.0, -drr_db / 20.0)[:, None].float())
     rir[:, 0] += 1.0
-    return rir.float()
+    return rir
 
 
 def fft_convolve(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", action="append", default=[], metavar="[NAME=]CHECKPOINT",
                         help="a checkpoint to evaluate (repeatable); NAME defaults to the file's stem")
     parser.add_argument("--baseline", action="append", default=[], choices=["logmel", "random"],
-                        help="a built-in baseline to evaluate (repeatable)")
+                        help="a built-in baseline to evaluate (repeatable); 'random' is the first --model's "
+                             "architecture at random initialisation (the default CNN without --model)")
     parser.add_argument("--task", action="append", default=[], required=True, metavar="NAME=PATH",
                         help="a task (repeatable), e.g. fsdd=../shared/data/fsdd or my_manifest.csv")
     parser.add_argument("--probe", nargs="+", default=["linear"], choices=["linear", "mlp"], help="probes to run")
@@ -49,8 +50,15 @@ def _models(args) -> dict:
         if name in models:
             raise ConfigError(f"--model: two models are named {name!r}; give them names with NAME=CHECKPOINT")
         models[name] = load(path, device=args.device)
+    first_checkpoint = next((spec.partition("=")[2] or spec for spec in args.model), None)
     for name in args.baseline:
-        models.setdefault(name, load(name, device=args.device))
+        if name == "random" and first_checkpoint:
+            # the floor a checkpoint must beat is its own architecture at random initialisation
+            from audiorep.models.embedder import random_init_like
+
+            models.setdefault(name, random_init_like(first_checkpoint, seed=args.seed).to(args.device))
+        else:
+            models.setdefault(name, load(name, device=args.device))
     if not models:
         raise ConfigError("give at least one --model CHECKPOINT or --baseline {logmel,random}")
     return models

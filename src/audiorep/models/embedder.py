@@ -87,3 +87,14 @@ def random_init_embedder(encoder_name: str = "cnn", seed: int = 0, cfg=None) -> 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return build_embedder(cfg).eval()
+
+
+def random_init_like(checkpoint_path, seed: int = 0) -> AudioEmbedder:
+    """The architecture of a checkpoint at random initialisation (its config, fresh weights)."""
+    from audiorep.config import config_from_dict
+    from audiorep.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(checkpoint_path)
+    if "config" not in state:
+        raise CheckpointError(f"{checkpoint_path}: not an audiorep checkpoint (no config entry)")
+    return random_init_embedder(cfg=config_from_dict(state["config"]), seed=seed)

@@ -221,8 +221,12 @@ class Trainer:
                         for k, v in row.items():
                             if k != "step":
                                 writer.add_scalar(f"train/{k}", v, self.step)
-                    bar.set_postfix({k: f"{row[k]:.3g}" for k in ("loss", "lr", "clips_per_s") if k in row} |
-                                    ({"probe": f"{next(iter(self._last_probe.values())):.3f}"} if getattr(self, "_last_probe", None) else {}))
+                    postfix = {k: f"{row[k]:.3g}" for k in ("loss", "lr", "clips_per_s") if k in row}
+                    if getattr(self, "_last_probe", None):
+                        postfix["probe"] = f"{next(iter(self._last_probe.values())):.3f}"
+                    if t.minutes:  # the budget, not the step count, usually ends the run
+                        postfix["budget_left"] = f"{max(0.0, 60 * t.minutes - self._elapsed()) / 60:.1f}min"
+                    bar.set_postfix(postfix)
                 if bar:
                     bar.update(1)
                 if self.step % t.checkpoint_every == 0:

@@ -88,7 +88,9 @@ def main(argv=None) -> int:
     p.add_argument("--sample-rate", type=int, default=8000)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--clip-seconds", type=float, default=1.0)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    p.add_argument("--warmup-steps", type=int, default=0)
+    p.add_argument("--lr-decay", default="none", choices=["none", "cosine"])
     p.add_argument("--background", action="store_true",
                    help="train on scenes with background noise (the test mixtures never have it)")
     p.add_argument("--train-scenes", type=int, default=1500)
@@ -109,7 +111,8 @@ def main(argv=None) -> int:
         if objective == "mixit":
             pool.sources = None  # MixIT never sees isolated sources
         cfg = SeparatorTrainConfig(objective=objective, batch_size=args.batch_size, clip_seconds=args.clip_seconds,
-                                   learning_rate=args.lr, max_steps=args.max_steps, max_minutes=minutes, log_every=100)
+                                   learning_rate=args.lr, warmup_steps=args.warmup_steps,
+                                   lr_decay=args.lr_decay, max_steps=args.max_steps, max_minutes=minutes, log_every=100)
         torch.manual_seed(0)
         model = TDCNSeparator(model_cfg)
         print(f"training {objective}: {count_parameters(model) / 1e6:.2f} M params, budget {minutes} min", flush=True)
@@ -136,6 +139,8 @@ def main(argv=None) -> int:
             "train_clip_seconds": state["train_config"]["clip_seconds"],
             "train_batch_size": state["train_config"]["batch_size"],
             "train_learning_rate": state["train_config"]["learning_rate"],
+            "train_warmup_steps": state["train_config"].get("warmup_steps", 0),
+            "train_lr_decay": state["train_config"].get("lr_decay", "none"),
             "train_scenes_background": args.background,
             "rtf_cpu_1thread": round(real_time_factor(model, args.sample_rate), 4),
             "by_num_sources": evaluate_separator(model, mixtures, test.sources),

@@ -43,17 +43,12 @@ def build_optimizer(cfg: Config, model: torch.nn.Module) -> torch.optim.Optimize
     return torch.optim.AdamW(groups, lr=cfg.train.lr)
 
 
-def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.01) -> float:
-    """Learning-rate factor: linear warm-up to 1, then cosine decay to `floor`."""
-    if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def build_scheduler(cfg: Config, optimizer) -> torch.optim.lr_scheduler.LambdaLR:
-    t = cfg.train
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, t.warmup_steps, t.steps))
+def lr_factor(step: int, warmup_steps: int, progress: float, floor: float = 0.01) -> float:
+    """Learning-rate multiplier: linear warm-up over `warmup_steps`, then cosine from 1 to
+    `floor` over the run's `progress` in [0, 1] (steps done, or wall-clock budget used)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
 
 
 def build_source(cfg: Config, progress: bool = True):

@@ -40,27 +40,49 @@ def test_rejects_mismatched_shapes():
         nt_xent(torch.randn(4, 8), torch.randn(5, 8))
 
 
-def _ddp_worker(rank, world, tmp, a, b):
+def _ddp_worker(rank, world, tmp, a, b, sizes):
     dist.init_process_group("gloo", init_method=f"file://{tmp}/init", rank=rank, world_size=world)
-    n = a.shape[0] // world
-    za = a[rank * n:(rank + 1) * n].clone().requires_grad_(True)
-    zb = b[rank * n:(rank + 1) * n].clone().requires_grad_(True)
+    start = sum(sizes[:rank])
+    za = a[start:start + sizes[rank]].clone().requires_grad_(True)
+    zb = b[start:start + sizes[rank]].clone().requires_grad_(True)
     loss = nt_xent(za, zb, 0.5, gather=True)
     loss.backward()
     torch.save((loss.detach(), za.grad, zb.grad), f"{tmp}/rank{rank}.pt")
     dist.destroy_process_group()
 
 
-def test_gathered_negatives_across_two_ranks_equal_the_full_batch_loss_and_gradient(tmp_path):
+def _per_rank_reference(a, b, sizes, t=0.5):
+    """Each rank's loss computed in one process: its own queries against every rank's keys."""
+    za, zb = torch.nn.functional.normalize(a, dim=1), torch.nn.functional.normalize(b, dim=1)
+    keys, m = torch.cat([za, zb]), a.shape[0]
+    losses, start = [], 0
+    for n in sizes:
+        idx = torch.arange(start, start + n)
+        queries = torch.cat([za[idx], zb[idx]])
+        logits = queries @ keys.T / t
+        logits[torch.arange(2 * n), torch.cat([idx, idx + m])] = float("-inf")
+        losses.append(torch.nn.functional.cross_entropy(logits, torch.cat([idx + m, idx])))
+        start += n
+    return losses
+
+
+@pytest.mark.parametrize("sizes", [(4, 4), (3, 5)])
+def test_gathered_negatives_across_two_ranks_match_one_process(tmp_path, sizes):
     torch.manual_seed(2)
     a, b = torch.randn(8, 6), torch.randn(8, 6)
-    full_a, full_b = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    full = nt_xent(full_a, full_b, 0.5)
-    full.backward()
-    mp.spawn(_ddp_worker, args=(2, str(tmp_path), a, b), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path), a, b, list(sizes)), nprocs=2, join=True)
     results = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
-    # Each rank's loss averages its own queries and DDP averages gradients over ranks, so the
-    # mean over ranks must equal one big batch: loss and gradients alike.
-    assert (results[0][0] + results[1][0]).item() / 2 == pytest.approx(full.item(), rel=1e-5)
-    torch.testing.assert_close(torch.cat([r[1] for r in results]) / 2, full_a.grad, rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(torch.cat([r[2] for r in results]) / 2, full_b.grad, rtol=1e-5, atol=1e-7)
+    # every rank's loss sees all 2 x 8 keys, whatever the batch sizes
+    for got, ref in zip(results, _per_rank_reference(a, b, sizes)):
+        assert got[0].item() == pytest.approx(ref.item(), rel=1e-5)
+    # The reference gradient is that of the mean of the ranks' losses (what DDP optimises).
+    ra, rb = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    torch.stack(_per_rank_reference(ra, rb, sizes)).mean().backward()
+    torch.testing.assert_close(torch.cat([r[1] for r in results]) / 2, ra.grad, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(torch.cat([r[2] for r in results]) / 2, rb.grad, rtol=1e-5, atol=1e-7)
+    if sizes[0] == sizes[1]:  # equal shares: exactly one big batch
+        fa, fb = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        full = nt_xent(fa, fb, 0.5)
+        full.backward()
+        assert (results[0][0] + results[1][0]).item() / 2 == pytest.approx(full.item(), rel=1e-5)
+        torch.testing.assert_close(torch.cat([r[1] for r in results]) / 2, fa.grad, rtol=1e-5, atol=1e-7)

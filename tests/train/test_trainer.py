@@ -99,3 +99,12 @@ def test_corrupt_files_are_skipped_counted_and_listed(tmp_path, write_audio):
     assert summary["bad_files"] >= 1
     listed = (tmp_path / "run" / "bad_files.txt").read_text()
     assert "broken.wav" in listed
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor():
+    from audiorep.builders import lr_factor
+
+    assert lr_factor(0, 10, 0.0) == 0.1 and lr_factor(9, 10, 0.0) == 1.0
+    assert lr_factor(10, 10, 0.0) == 1.0
+    assert lr_factor(50, 10, 0.5) == pytest.approx(0.505)
+    assert lr_factor(99, 10, 1.0) == pytest.approx(0.01) and lr_factor(99, 10, 1.5) == pytest.approx(0.01)

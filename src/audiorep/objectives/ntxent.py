@@ -14,28 +14,37 @@ import torch.nn.functional as F
 
 
 class _GatherWithGrad(torch.autograd.Function):
-    """all_gather whose backward sums every rank's gradient and returns this rank's slice,
-    so that, after DDP averages, gradients equal those of one big batch."""
+    """all_gather of [n_r, D] tensors whose n_r may differ by rank (a bad file shrinks one
+    rank's batch). Backward sums every rank's gradient and returns this rank's rows, so that,
+    after DDP averages, gradients equal those of one big batch."""
 
     @staticmethod
-    def forward(ctx, x):
-        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-        dist.all_gather(parts, x.contiguous())
-        return torch.cat(parts)
+    def forward(ctx, x, sizes: list[int]):
+        padded = x.new_zeros((max(sizes),) + tuple(x.shape[1:]))
+        padded[: x.shape[0]] = x
+        parts = [torch.empty_like(padded) for _ in sizes]
+        dist.all_gather(parts, padded)
+        rank = dist.get_rank()
+        ctx.rows = (sum(sizes[:rank]), sum(sizes[: rank + 1]))
+        return torch.cat([p[:n] for p, n in zip(parts, sizes)])
 
     @staticmethod
     def backward(ctx, grad):
         grad = grad.contiguous()
         dist.all_reduce(grad)
-        n = grad.shape[0] // dist.get_world_size()
-        return grad[dist.get_rank() * n : (dist.get_rank() + 1) * n]
+        start, stop = ctx.rows
+        return grad[start:stop], None
 
 
 def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
     """All ranks' `x` concatenated (gradients flow back to their rank), and this rank's offset."""
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x, 0
-    return _GatherWithGrad.apply(x), dist.get_rank() * x.shape[0]
+    size = torch.tensor([x.shape[0]], device=x.device)
+    sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, size)
+    sizes = [int(s) for s in sizes]
+    return _GatherWithGrad.apply(x, sizes), sum(sizes[: dist.get_rank()])
 
 
 def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1, gather: bool = False) -> torch.Tensor:

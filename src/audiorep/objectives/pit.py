@@ -1,8 +1,11 @@
 """Permutation invariant training (PIT) loss for supervised separation, the upper reference
 for MixIT: it needs the isolated sources, which only the synthetic world provides.
 
-References are padded with silent slots up to the number of channels, so every channel has
-a target: unused channels are asked to be quiet (scored against the mixture power).
+References are padded with silent slots up to the number of channels. The loss averages over
+the ACTIVE sources only (silent slots get `silent_weight`, 0 by default): when silent slots
+counted fully, their terms (-30 dB for any quiet channel) dominated the mean and the model
+collapsed to passing the mixture through one channel. Mixture consistency already makes the
+unmatched channels share what the matched ones leave over.
 """
 
 from __future__ import annotations
@@ -46,9 +49,13 @@ def pit_loss(
     max_snr_db: float = 30.0,
     silence_db: float = -50.0,
     return_assignment: bool = False,
+    silent_weight: float = 0.0,
 ):
-    """PIT loss per example, [B]: mean over the M channels of the soft-threshold negative
-    SNR against the source (or silent slot) assigned to it by the best permutation.
+    """PIT loss per example, [B]: weighted mean, over the reference slots, of the soft-threshold
+    negative SNR of the channel the best permutation assigns to each slot. Active sources
+    weigh 1; silent slots (quieter than `silence_db` relative to the mixture, e.g. padding)
+    weigh `silent_weight` and are scored against the mixture power (asking their channel to
+    be quiet). An example with no active source falls back to its silent slots.
 
     estimates: [B,M,T]; sources: [B,K,T] with K <= M (empty slots all-zero)."""
     if estimates.dim() != 3 or sources.dim() != 3:
@@ -57,16 +64,22 @@ def pit_loss(
     k = sources.shape[1]
     if k > m:
         raise ValueError(f"pit_loss: {k} source slots but only {m} channels; use more channels")
+    if silent_weight < 0:
+        raise ValueError(f"pit_loss: silent_weight must be >= 0, got {silent_weight}")
     refs = torch.cat([sources, sources.new_zeros(batch, m - k, t)], dim=1) if k < m else sources
     mix_power = refs.sum(1).pow(2).sum(-1)
     power = power_with_silence_floor(refs, mix_power, silence_db)  # [B,M]
+    active = refs.pow(2).sum(-1) > (10.0 ** (silence_db / 10.0)) * mix_power.unsqueeze(-1)
+    weight = torch.where(active, 1.0, silent_weight).to(estimates.dtype)
+    weight = torch.where(weight.sum(-1, keepdim=True) > 0, weight, torch.ones_like(weight))  # nothing active
     with torch.no_grad():
         r, e = refs.detach().double(), estimates.detach().double()
         cross = torch.einsum("bkt,bmt->bkm", r, e)
         error = (r.pow(2).sum(-1).unsqueeze(-1) + e.pow(2).sum(-1).unsqueeze(1) - 2 * cross).clamp_min(0.0)
         tau = 10.0 ** (-max_snr_db / 10.0)
         cost = 10.0 * torch.log10(error + tau * power.double().unsqueeze(-1) + EPS)
-        channel = best_permutation(cost)  # [B,M]: channel for each reference slot
+        channel = best_permutation(cost * weight.double().unsqueeze(-1))  # [B,M]: channel for each slot
     chosen = estimates.gather(1, channel.unsqueeze(-1).expand(-1, -1, t))
-    loss = thresholded_negative_snr(chosen, refs, max_snr_db, reference_power=power).mean(-1)
+    terms = thresholded_negative_snr(chosen, refs, max_snr_db, reference_power=power)  # [B,M]
+    loss = (terms * weight).sum(-1) / weight.sum(-1)
     return (loss, channel[:, :k]) if return_assignment else loss

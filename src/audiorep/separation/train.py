@@ -9,6 +9,7 @@ whichever runs out first ends the run, and the checkpoint fractions refer to tha
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
 from audiorep.train.checkpoint import load_checkpoint, save_checkpoint
 
 OBJECTIVES = ("mixit", "pit")
+LR_DECAYS = ("none", "cosine")
 
 
 @dataclass
@@ -31,6 +33,9 @@ class SeparatorTrainConfig:
     batch_size: int = 8  # inputs per step (MixIT draws 2x clips for its mixtures of mixtures)
     clip_seconds: float = 2.0
     learning_rate: float = 1e-3
+    warmup_steps: int = 0  # linear ramp from ~0: a higher peak rate without early blow-ups
+    lr_decay: str = "none"  # "cosine": anneal to final_lr_fraction over the budget (steps or minutes)
+    final_lr_fraction: float = 0.05
     grad_clip: float = 5.0
     max_steps: int = 2000
     max_minutes: float | None = None
@@ -50,6 +55,9 @@ class SeparatorTrainConfig:
         check(self.clip_seconds > 0, "clip_seconds", "a positive number")
         check(self.learning_rate > 0, "learning_rate", "a positive number")
         check(self.max_steps >= 1, "max_steps", "an integer >= 1")
+        check(self.warmup_steps >= 0, "warmup_steps", "an integer >= 0")
+        check(self.lr_decay in LR_DECAYS, "lr_decay", f"one of {LR_DECAYS}")
+        check(0 < self.final_lr_fraction <= 1, "final_lr_fraction", "a fraction in (0, 1]")
         check(self.max_minutes is None or self.max_minutes > 0, "max_minutes", "a positive number or null")
         check(0 <= self.single_mixture_prob < 1, "single_mixture_prob", "a probability in [0, 1)")
         check(all(0 < f <= 1 for f in self.checkpoints.values()), "checkpoints", "fractions in (0, 1]")
@@ -75,6 +83,16 @@ def load_separator(path, device="cpu") -> TDCNSeparator:
     return model.to(device).eval()
 
 
+def learning_rate_factor(step: int, progress: float, cfg: SeparatorTrainConfig) -> float:
+    """Multiplier of the peak rate: linear warm-up over `warmup_steps`, then optional cosine
+    annealing over the budget progress (0..1), so a minutes-budgeted run ends at a low rate."""
+    factor = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+    if cfg.lr_decay == "cosine":
+        low = cfg.final_lr_fraction
+        factor *= low + (1 - low) * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    return factor
+
+
 def separator_loss(model: TDCNSeparator, batch: dict, cfg: SeparatorTrainConfig, generator) -> torch.Tensor:
     """Mean loss of one batch: MixIT on mixtures of mixtures, or PIT on isolated sources."""
     if cfg.objective == "mixit":
@@ -98,8 +116,10 @@ def train_separator(model: TDCNSeparator, clips, cfg: SeparatorTrainConfig, out_
     draw = 2 * cfg.batch_size if cfg.objective == "mixit" else cfg.batch_size
     history, running, start = [], [], time.monotonic()
     model.train()
-    step = 0
+    step, progress = 0, 0.0
     while True:
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.learning_rate * learning_rate_factor(step, progress, cfg)
         batch = clips.sample(draw, generator)
         loss = separator_loss(model, batch, cfg, generator)
         optimizer.zero_grad(set_to_none=True)
@@ -118,7 +138,8 @@ def train_separator(model: TDCNSeparator, clips, cfg: SeparatorTrainConfig, out_
             row = {"step": step, "minutes": round(minutes, 3), "loss": sum(running) / max(len(running), 1)}
             history.append(row)
             running = []
-            log(f"step {step}  {minutes:6.1f} min  {cfg.objective} loss {row['loss']:.2f} dB")
+            log(f"step {step}  {minutes:6.1f} min  {cfg.objective} loss {row['loss']:.2f} dB"
+                f"  lr {optimizer.param_groups[0]['lr']:.2e}")
         while pending and (progress >= pending[0][1] or done):
             name, _ = pending.pop(0)
             save_separator(out / f"{name}.pt", model, step=step, minutes=minutes, stage=name,

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from audiorep.builders import build_method, build_online_probe, build_optimizer, build_source, warmup_cosine
+from audiorep.builders import build_method, build_online_probe, build_optimizer, build_source, lr_factor
 from audiorep.config import Config
 from audiorep.data.dataset import ClipDataset
 from audiorep.data.sampler import ResumableSampler
@@ -129,10 +129,7 @@ class Trainer:
 
     def _set_lr(self):
         t = self.cfg.train
-        if self.step < t.warmup_steps:
-            factor = (self.step + 1) / t.warmup_steps
-        else:
-            factor = warmup_cosine(int(self._progress_fraction() * 10_000), 0, 10_000)
+        factor = lr_factor(self.step, t.warmup_steps, self._progress_fraction())
         for group in self.optimizer.param_groups:
             group["lr"] = t.lr * factor
         return t.lr * factor
@@ -182,8 +179,8 @@ class Trainer:
                 for err in batch["errors"]:
                     self.bad_files[err] = self.bad_files.get(err, 0) + 1
                 audio = batch["audio"]
-                if audio.shape[0] < 2:
-                    continue
+                if audio.shape[0] < 2 and not self.dist.enabled:
+                    continue  # (under DDP every rank must step together; the gather handles small batches)
                 audio = audio.to(self.device, non_blocking=True)
                 lr = self._set_lr()
                 with self._amp_context():

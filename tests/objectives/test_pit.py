@@ -69,6 +69,6 @@ def test_pit_silent_weight_asks_unmatched_channels_to_be_quiet():
     noisy = separated.clone()
     noisy[:, 1] += 0.1 * torch.randn(5, 800, generator=torch.Generator().manual_seed(3))
     assert torch.allclose(pit_loss(noisy, sources), pit_loss(separated, sources), atol=1e-3)
-    assert (pit_loss(noisy, sources, silent_weight=0.1) > pit_loss(separated, sources, silent_weight=0.1) + 1).all()
+    assert (pit_loss(noisy, sources, silent_weight=0.1) > pit_loss(separated, sources, silent_weight=0.1) + 0.2).all()
     # no active source at all: the silent slots are still scored, not divided by zero
     assert torch.isfinite(pit_loss(noisy, torch.zeros(5, 2, 800))).all()

@@ -108,3 +108,14 @@ def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert lr_factor(10, 10, 0.0) == 1.0
     assert lr_factor(50, 10, 0.5) == pytest.approx(0.505)
     assert lr_factor(99, 10, 1.0) == pytest.approx(0.01) and lr_factor(99, 10, 1.5) == pytest.approx(0.01)
+
+
+def test_online_probe_scores_are_logged_while_training(tmp_path):
+    cfg = tiny_cfg(tmp_path, "train.steps=4", "train.online_probe.every_steps=2", "train.online_probe.n_clips=24",
+                   "train.online_probe.clip_seconds=1.0", "train.checkpoint_every=100")
+    Trainer(cfg, progress=False, source=toy_source()).fit()
+    with open(tmp_path / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    scored = [float(r["probe_accuracy"]) for r in rows if r["probe_accuracy"]]
+    assert [r["step"] for r in rows if r["probe_accuracy"]] == ["2", "4"]
+    assert all(0.0 <= s <= 1.0 for s in scored)

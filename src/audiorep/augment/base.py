@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from audiorep.augment.random_draws import apply_mask, check_probability
+from audiorep.augment.random_draws import apply_to_chosen, check_probability
 
 
 class BatchAugmentation(nn.Module):
@@ -34,15 +34,7 @@ class BatchAugmentation(nn.Module):
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         self.check_input(x)
-        chosen = apply_mask(x.shape[0], self.p, generator)
-        if bool(chosen.all()):
-            return self.transform(x, generator)
-        if not bool(chosen.any()):
-            return x
-        index = chosen.nonzero().squeeze(1).to(x.device)
-        out = x.clone()
-        out[index] = self.transform(x[index], generator).to(out.dtype)
-        return out
+        return apply_to_chosen(x, self.p, generator, lambda chosen: self.transform(chosen, generator))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -20,7 +20,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from audiorep.augment.random_draws import apply_mask, check_probability
+from audiorep.augment.random_draws import apply_mask, apply_to_chosen, check_probability
 from audiorep.errors import ConfigError
 
 
@@ -55,15 +55,7 @@ class RandomApply(nn.Module):
         self.p = check_probability(p)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        chosen = apply_mask(x.shape[0], self.p, generator)
-        if bool(chosen.all()):
-            return self.chain(x, generator)
-        if not bool(chosen.any()):
-            return x
-        index = chosen.nonzero().squeeze(1).to(x.device)
-        out = x.clone()
-        out[index] = self.chain(x[index], generator)
-        return out
+        return apply_to_chosen(x, self.p, generator, lambda chosen: self.chain(chosen, generator))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

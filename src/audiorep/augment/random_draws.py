@@ -58,3 +58,17 @@ def seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
 def apply_mask(n: int, p: float, generator: torch.Generator | None) -> torch.Tensor:
     """Which examples an op touches; drawn even when p == 1 so the stream does not depend on p."""
     return torch.rand(n, generator=generator) < p
+
+
+def apply_to_chosen(x: torch.Tensor, p: float, generator, fn) -> torch.Tensor:
+    """`fn` applied to the examples of `x` chosen with probability `p` each: one call on the
+    chosen sub-batch (an index, not a loop), the others passed through unchanged."""
+    chosen = apply_mask(x.shape[0], p, generator)
+    if bool(chosen.all()):
+        return fn(x)
+    if not bool(chosen.any()):
+        return x
+    index = chosen.nonzero().squeeze(1).to(x.device)
+    out = x.clone()
+    out[index] = fn(x[index]).to(out.dtype)
+    return out

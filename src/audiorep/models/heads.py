@@ -15,3 +15,16 @@ class ProjectionHead(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+class CoincidenceHead(nn.Module):
+    """Logit that two embeddings come from the same scene, from [a, b, |a - b|, a * b]."""
+
+    def __init__(self, in_dim: int, hidden_dim: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4 * in_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, 1))
+
+    def forward(self, a, b):
+        import torch
+
+        return self.net(torch.cat([a, b, (a - b).abs(), a * b], dim=-1)).squeeze(-1)

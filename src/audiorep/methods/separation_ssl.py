@@ -1,0 +1,119 @@
+"""Self-supervised learning from automatically separated scenes (mixture <-> separated views).
+
+For each clip, a random crop is the *mixture* view; one of several MixIT separators (drawn
+per example: checkpoints at different convergence states act as one augmentation) splits
+the same crop into channels, and the *separated* view is the mixture, one channel, a remix
+of some channels, or the mixture with one channel removed (`audiorep.separation.views`).
+Both views get the waveform chain, log-mel and the spectrogram chain. Two objectives, weighted:
+
+- similarity: NT-Xent (or COLA's bilinear similarity) between the two views' projections;
+- coincidence: a head predicts whether a pair of embeddings comes from the same scene
+  (positives: the two views of a clip; negatives: views of different clips).
+
+With no separators the separated view is the mixture again: the mixture-only variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from audiorep.augment.compose import build_chain
+from audiorep.augment.crop import RandomCrop
+from audiorep.errors import ConfigError
+from audiorep.frontend.resample import fft_resample
+from audiorep.methods.base import Method, MethodConfig
+from audiorep.methods.simclr import default_spec_chain
+from audiorep.models.heads import CoincidenceHead, ProjectionHead
+from audiorep.objectives.bilinear import bilinear_contrastive
+from audiorep.objectives.coincidence import coincidence_loss, coincidence_pairs
+from audiorep.objectives.ntxent import nt_xent
+from audiorep.separation.views import VIEW_KINDS, SeparationFrontEnd, separation_views
+
+
+def default_wave_chain() -> list[dict]:
+    return [{"name": "gain", "db": [-10, 6]}, {"name": "noise", "snr_db": [5, 40], "p": 0.5}]
+
+
+@dataclass
+class SeparationSSLConfig(MethodConfig):
+    name: str = "separation_ssl"
+    separators: list = field(default_factory=list)  # separator checkpoints; empty = mixture-only views
+    view_probs: list = field(default_factory=lambda: [0.1, 0.3, 0.3, 0.3])  # over VIEW_KINDS
+    view_seconds: float = 1.0
+    similarity: str = "ntxent"  # ntxent | bilinear | none
+    similarity_weight: float = 1.0
+    coincidence_weight: float = 1.0
+    temperature: float = 0.2
+    projection_dim: int = 128
+    projection_hidden: int = 512
+    wave_augment: list = field(default_factory=default_wave_chain)
+    spec_augment: list = field(default_factory=default_spec_chain)
+    gather_negatives: bool = True
+
+    def validate(self, key):
+        def bad(k, v, expected):
+            raise ConfigError(f"config key '{key}.{k}': got {v!r}, expected {expected}")
+
+        if self.similarity not in ("ntxent", "bilinear", "none"):
+            bad("similarity", self.similarity, "one of ntxent, bilinear, none")
+        if len(self.view_probs) != len(VIEW_KINDS) or min(self.view_probs) < 0 or sum(self.view_probs) <= 0:
+            bad("view_probs", self.view_probs, f"{len(VIEW_KINDS)} non-negative weights for {', '.join(VIEW_KINDS)}")
+        if self.similarity == "none" and self.coincidence_weight <= 0:
+            bad("coincidence_weight", self.coincidence_weight, "> 0 when similarity is none (no objective left)")
+        if self.temperature <= 0:
+            bad("temperature", self.temperature, "a positive number")
+
+
+class SeparationSSL(Method):
+    Config = SeparationSSLConfig
+
+    def __init__(self, cfg: SeparationSSLConfig, embedder, sample_rate: int):
+        super().__init__(cfg, embedder, sample_rate)
+        from audiorep.separation.train import load_separator
+
+        self.front = SeparationFrontEnd([load_separator(p) for p in cfg.separators]) if cfg.separators else None
+        self.crop = RandomCrop(cfg.view_seconds, sample_rate)
+        self.wave_augment = build_chain(cfg.wave_augment, sample_rate)
+        self.spec_augment = build_chain(cfg.spec_augment, sample_rate)
+        dim = embedder.embedding_size
+        self.projector = ProjectionHead(dim, cfg.projection_hidden, cfg.projection_dim)
+        if cfg.similarity == "bilinear":
+            self.bilinear = torch.nn.Parameter(torch.eye(cfg.projection_dim))
+        self.coincidence = CoincidenceHead(dim) if cfg.coincidence_weight > 0 else None
+
+    @torch.no_grad()
+    def separated_views(self, mixture: torch.Tensor, generator) -> torch.Tensor:
+        if self.front is None:
+            return mixture
+        rate = self.front.separators[0].sample_rate
+        channels, _ = self.front(fft_resample(mixture, self.sample_rate, rate), generator)
+        channels = fft_resample(channels, rate, self.sample_rate)[..., : mixture.shape[-1]]
+        views, _, _ = separation_views(channels, generator=generator, probs=self.cfg.view_probs)
+        return views
+
+    def forward(self, audio: torch.Tensor, generator: torch.Generator | None = None) -> dict:
+        n, cfg = audio.shape[0], self.cfg
+        with torch.no_grad():
+            mixture = self.crop(audio, generator)
+            views = self.wave_augment(torch.cat([mixture, self.separated_views(mixture, generator)]), generator)
+        mel = self.spec_augment(self.embedder.frontend(views), generator)
+        h = self.embedder.pool(self.embedder.encoder(mel))
+        logs, loss = {}, h.new_zeros(())
+        if cfg.similarity != "none":
+            z = self.projector(h)
+            if cfg.similarity == "ntxent":
+                sim = nt_xent(z[:n], z[n:], cfg.temperature, gather=cfg.gather_negatives)
+            else:
+                sim = bilinear_contrastive(z[:n], z[n:], self.bilinear)
+            loss = loss + cfg.similarity_weight * sim
+            logs["similarity_loss"] = sim.detach()
+        if self.coincidence is not None:
+            left, right, labels = coincidence_pairs(n, generator)
+            logits = self.coincidence(h[:n][left.to(h.device)], h[n:][right.to(h.device)])
+            coin = coincidence_loss(logits, labels)
+            loss = loss + cfg.coincidence_weight * coin
+            logs["coincidence_loss"] = coin.detach()
+            logs["coincidence_acc"] = ((logits > 0).float().cpu() == labels).float().mean()
+        return {"loss": loss, **logs}

@@ -142,7 +142,8 @@ def main(argv=None) -> int:
             "train_warmup_steps": state["train_config"].get("warmup_steps", 0),
             "train_lr_decay": state["train_config"].get("lr_decay", "none"),
             "train_scenes_background": args.background,
-            "rtf_cpu_1thread": round(real_time_factor(model, args.sample_rate), 4),
+            "rtf_cpu": round(real_time_factor(model, args.sample_rate), 4),
+            "rtf_threads": args.threads,
             "by_num_sources": evaluate_separator(model, mixtures, test.sources),
             "stages": {},
         }

@@ -31,6 +31,15 @@ def embed_all(embedder, audio: torch.Tensor, batch_size: int = 64, device="cpu")
                       for i in range(0, len(audio), batch_size)])
 
 
+def held_out_scenes(cfg, n: int, progress: bool = True):
+    """Labelled synthetic scenes from seeds pretraining never uses: (audio, events, scene, world)."""
+    s = cfg.data.synthetic
+    audio, _, events, scene, world = generate_synthetic_audio(
+        n, seed=s.seed + 10_000, sample_rate=cfg.data.sample_rate, clip_seconds=s.clip_seconds,
+        max_events=s.max_events, progress=progress, with_labels=True)
+    return audio, events, scene, world
+
+
 def evaluate_embedders(embedders: dict, audio, events, scene, n_train: int, seed: int = 0) -> dict:
     """Linear-probe scores on scene (accuracy) and events (mAP) for each embedder."""
     results = {task: {"metric": metric, "models": {}} for task, (metric, _) in TASKS.items()}
@@ -89,10 +98,7 @@ def run_demo(out: str | Path, minutes: float = 5.0, config: str = "simclr_demo",
     summary = Trainer(cfg, progress=progress).fit()
 
     print(f"[2/3] generating {probe_train + probe_test} held-out labelled scenes for the probe")
-    s = cfg.data.synthetic
-    audio, _, events, scene, world = generate_synthetic_audio(
-        probe_train + probe_test, seed=s.seed + 10_000, sample_rate=cfg.data.sample_rate,
-        clip_seconds=s.clip_seconds, max_events=s.max_events, progress=progress, with_labels=True)
+    audio, events, scene, world = held_out_scenes(cfg, probe_train + probe_test, progress)
 
     print("[3/3] probing frozen embeddings: pretrained vs random init vs log-mel statistics")
     embedders = {

@@ -76,3 +76,22 @@ def test_bad_configs_are_named(tmp_path, override, message):
 
     with pytest.raises((ConfigError, Exception), match=message):
         build_method(load_config("simclr_demo", TINY + [override]))
+
+
+def test_ablate_command_trains_every_variant_and_writes_one_table(tmp_path, separators):
+    import json
+
+    from audiorep.ablation import run_ablation
+
+    overrides = ["data.synthetic.n_clips=24", "train.batch_size=8", "encoder.width=4", "encoder.embedding_dim=16",
+                 "method.projection_hidden=32", "train.steps=2", "train.warmup_steps=1", "train.log_every=1",
+                 "data.clip_seconds=1.0", "method.view_seconds=0.5"]
+
+    result = run_ablation(tmp_path, separators, minutes=1.0, overrides=overrides, probe_train=30, probe_test=20,
+                          progress=False)
+    expected = {"mixture_only", "separated_converged", "separated_multi_state", "coincidence", "joint",
+                "random_init", "logmel"}
+    assert set(result["tasks"]["scene"]["models"]) == expected
+    assert all(r["steps"] == 2 for r in result["pretrain"].values())
+    assert json.loads((tmp_path / "ablation.json").read_text())["budget_minutes"] == 1.0
+    assert "| joint |" in (tmp_path / "ablation.md").read_text()

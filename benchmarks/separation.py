@@ -5,8 +5,10 @@ measures on held-out synthetic mixtures of 1 to 4 sources (sources summed, no ba
 MSi (SI-SNR improvement of the best-matching channel per source), single-source pass-through
 SI-SNR, the training budget used, and the real-time factor on this machine's CPU.
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/separation.py --mixit-minutes 30 \
-        --pit-minutes 5 --json runs/separation_bench/result.json --figure docs/img/separation.png
+    OMP_NUM_THREADS=2 nice -n 10 python benchmarks/separation.py --mixit-minutes 30 --pit-minutes 8 \
+        --threads 2 --json benchmarks/results/separation_cpu.json --figure docs/img/separation.png
+
+(docs/separation.md has the exact commands behind the published table.)
 
 Training each objective in its own process (`--objectives mixit` and `--objectives pit`,
 same --out-dir), then one `--objectives none` run, evaluates both checkpoints from disk.

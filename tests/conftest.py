@@ -2,8 +2,9 @@
 
 `write_audio(name, signal, sample_rate)` writes any soundfile format (from the suffix) and
 returns the path; `tone(freq, seconds, sample_rate)` makes a sine; `audio_folder` is a
-small nested folder of labelled files; `shared_data` points at ../shared/data (tests that
-need it skip when it is absent)."""
+small nested folder of labelled files; `tiny_fsdd` is an FSDD-style layout of 45 files (a digit
+is a pitch, a speaker a loudness); `shared_data` points at ../shared/data (tests that need it
+skip when it is absent)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_fsdd(tmp_path_factory):
+    """3 speakers x 3 digits x 5 takes, 0.25 s at 8 kHz: a digit is a pitch, a speaker a loudness."""
+    root = tmp_path_factory.mktemp("fsdd")
+    (root / "recordings").mkdir()
+    rng = np.random.default_rng(0)
+    t = np.arange(2000) / 8000
+    for s, (speaker, amp) in enumerate((("ann", 0.05), ("bob", 0.2), ("cy", 0.6))):
+        for d, hz in enumerate((300.0, 700.0, 1500.0)):
+            for i in range(5):
+                x = amp * np.sin(2 * np.pi * hz * (1 + 0.01 * i) * t) + 0.01 * rng.standard_normal(len(t))
+                sf.write(root / "recordings" / f"{d}_{speaker}_{i}.wav", x.astype(np.float32), 8000)
+    return root

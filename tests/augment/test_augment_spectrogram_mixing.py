@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from audiorep.augment.mixing import LogMixupExp, Mixup
+from audiorep.augment.mixing import LogMixupExp, Mixup, SceneMix
 from audiorep.augment.resized_crop import RandomResizedCrop
 
 from augment_signals import gen
@@ -50,3 +50,23 @@ def test_log_mixup_exp_mixes_in_the_linear_domain_with_queued_examples():
     assert op.queue.shape == (4, 3, 5) and torch.allclose(op.queue, quiet[0])  # FIFO dropped the old ones
     with pytest.raises(ValueError, match="shape changed"):
         op(torch.zeros(2, 3, 6), gen())
+
+
+def test_scene_mix_sums_the_drawn_members_at_their_relative_levels():
+    x = torch.eye(12) * torch.arange(1.0, 13.0)[:, None]  # example i: a single spike of height i + 1
+    op = SceneMix(sources=[1, 3], gain_db=[0, 0])
+    y = op(x, gen(4))
+    members = op.last_members
+    counts = (members >= 0).sum(1)
+    assert counts.min() >= 1 and counts.max() <= 3 and len(counts.unique()) > 1
+    for i in range(12):
+        expected = torch.zeros(12)
+        for j in members[i][members[i] >= 0].tolist():
+            expected[j] += i + 1.0  # every member at the level (RMS) of example i: 0 dB
+        assert torch.allclose(y[i], expected, atol=1e-5), i
+    assert torch.all(members[:, 0] == torch.arange(12)) and torch.all(members[:, 1:] != torch.arange(12)[:, None])
+
+
+def test_scene_mix_rejects_fractional_source_counts():
+    with pytest.raises(ValueError, match="whole numbers"):
+        SceneMix(sources=[1.5, 2])

@@ -95,3 +95,41 @@ def test_ablate_command_trains_every_variant_and_writes_one_table(tmp_path, sepa
     assert all(r["steps"] == 2 for r in result["pretrain"].values())
     assert json.loads((tmp_path / "ablation.json").read_text())["budget_minutes"] == 1.0
     assert "| joint |" in (tmp_path / "ablation.md").read_text()
+
+
+def test_views_come_from_two_windows_unless_same_window_and_scene_mix_builds_mixtures():
+    from audiorep.builders import build_method
+
+    clip = torch.arange(16000.0)[None].repeat(4, 1)  # a ramp: a window's first sample says where it starts
+    gen = torch.Generator().manual_seed(0)
+    two = build_method(load_config("simclr_demo", TINY))
+    a, b = two.make_views(clip, gen)
+    assert a.shape == b.shape == (4, 8000) and not torch.equal(a[:, 0], b[:, 0])
+    one = build_method(load_config("simclr_demo", TINY + ["method.same_window=true"]))
+    a, b = one.make_views(clip, gen)
+    assert torch.equal(a, b)  # no separators: the "separated" view is the mixture window itself
+    spikes = torch.eye(4).repeat_interleave(4000, dim=1)  # example i is non-zero only in quarter i
+    mixer = build_method(load_config("simclr_demo", TINY + [
+        "method.same_window=true", "method.view_seconds=1.0",
+        "method.scene_augment=[{name: scene_mix, sources: [3, 3], gain_db: [0, 0]}]"]))
+    a, _ = mixer.make_views(spikes, gen)
+    active_quarters = (a.reshape(4, 4, 4000).abs().sum(-1) > 0).sum(1)
+    assert torch.all(active_quarters >= 2)  # each scene now holds more than its own clip
+
+
+def test_ablate_with_a_step_budget_probes_evaluation_tasks(tmp_path, separators, tiny_fsdd):
+    from audiorep.ablation import run_ablation
+
+    overrides = ["data.synthetic.n_clips=24", "train.batch_size=8", "encoder.width=4", "encoder.embedding_dim=16",
+                 "method.projection_hidden=32", "train.warmup_steps=1", "train.log_every=1",
+                 "data.clip_seconds=1.0", "method.view_seconds=0.5",
+                 "method.scene_augment=[{name: scene_mix, sources: [1, 2]}]"]
+    result = run_ablation(tmp_path, separators, steps=3, overrides=overrides, only=["mixture_only", "joint"],
+                          probe_tasks=[f"fsdd={tiny_fsdd}"], progress=False)
+    assert result["budget_steps"] == 3 and all(r["steps"] == 3 for r in result["pretrain"].values())
+    digits = next(r for name, r in result["tasks"].items() if "digit" in name)
+    assert set(digits["models"]) == {"mixture_only", "joint", "random_init", "logmel"}
+    assert digits["models"]["logmel"] > 0.6  # the tiny digits are pitches: the probe itself works
+    assert "± " in (tmp_path / "ablation.md").read_text() and "3 steps" in (tmp_path / "ablation.md").read_text()
+    with pytest.raises(ValueError, match="exactly one budget"):
+        run_ablation(tmp_path, separators, minutes=1.0, steps=3)

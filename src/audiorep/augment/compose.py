@@ -107,6 +107,7 @@ OPS = {
     "resized_crop": ("resized_crop", "RandomResizedCrop"),
     "mixup": ("mixing", "Mixup"),
     "log_mixup_exp": ("mixing", "LogMixupExp"),
+    "scene_mix": ("mixing", "SceneMix"),
 }
 
 

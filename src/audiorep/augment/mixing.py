@@ -1,4 +1,5 @@
-"""Mixing across examples: batch mixup, and log-mixup-exp with a queue of past log-mels.
+"""Mixing across examples: batch mixup, log-mixup-exp with a queue of past log-mels, and
+scene mixing (sums of several clips) for methods that need mixtures of isolated recordings.
 
 Methods whose views must come from mixed scenes (audio-visual, BYOL-A-style) mix each
 example with another one. The background ratio is kept below 0.5 by default so the
@@ -104,3 +105,45 @@ class LogMixupExp(BatchAugmentation):
 
     def extra_repr(self) -> str:
         return f"ratio={list(self.ratio)}, queue_size={self.queue_size}, p={self.p}"
+
+
+class SceneMix(BatchAugmentation):
+    """Make sound scenes out of single-source clips: example i becomes the sum of itself and
+    k - 1 other examples of the batch, k drawn per example from `sources` [lo, hi], each added
+    clip at a level relative to example i drawn from `gain_db`.
+
+    Separation-based methods learn from mixtures; speech or single-event datasets have none.
+    `last_members` [B, hi] keeps which examples went into each scene (-1 for unused slots).
+    """
+
+    def __init__(self, sources=(2, 3), gain_db=(-5.0, 5.0), p: float = 1.0):
+        super().__init__(p)
+        lo, hi = as_range(sources, "sources")
+        if lo < 1 or lo != int(lo) or hi != int(hi):
+            raise ValueError(f"sources must be whole numbers >= 1, got {sources!r}")
+        self.sources = (int(lo), int(hi))
+        self.gain_db = as_range(gain_db, "gain_db")
+        self.last_members: torch.Tensor | None = None
+
+    def transform(self, x, generator=None):
+        batch = x.shape[0]
+        lo, hi = self.sources
+        count = lo + randint(batch, hi - lo + 1, generator)  # sources per scene, [B]
+        reference = x.float().square().mean(-1, keepdim=True).clamp_min(1e-12).sqrt()
+        members = torch.full((batch, hi), -1, dtype=torch.long)
+        members[:, 0] = torch.arange(batch)
+        out = x.clone()
+        for slot in range(1, hi):  # a loop over source slots, not over examples
+            partner = partners(batch, generator)
+            gain = 10 ** (uniform(batch, self.gain_db, generator) / 20)
+            active = count > slot
+            members[:, slot] = torch.where(active, partner, -1)
+            other = x[partner.to(x.device)]
+            level = other.float().square().mean(-1, keepdim=True).clamp_min(1e-12).sqrt()
+            scale = (gain * active).to(x.device, torch.float32)[:, None] * reference / level
+            out = out + (scale * other.float()).to(x.dtype)
+        self.last_members = members
+        return out
+
+    def extra_repr(self) -> str:
+        return f"sources={list(self.sources)}, gain_db={list(self.gain_db)}, p={self.p}"

@@ -1,16 +1,19 @@
 """Self-supervised learning from automatically separated scenes (mixture <-> separated views).
 
-For each clip, a random crop is the *mixture* view; one of several MixIT separators (drawn
-per example: checkpoints at different convergence states act as one augmentation) splits
-the same crop into channels, and the *separated* view is the mixture, one channel, a remix
-of some channels, or the mixture with one channel removed (`audiorep.separation.views`).
-Both views get the waveform chain, log-mel and the spectrogram chain. Two objectives, weighted:
+For each clip (optionally first made into a scene by `scene_augment`, e.g. `scene_mix` for
+datasets of single-source recordings), a random crop is the *mixture* view; one of several
+MixIT separators (drawn per example: checkpoints at different convergence states act as one
+augmentation) splits a second crop of the same clip (the same crop with `same_window`) into
+channels, and the *separated* view is the mixture, one channel, a remix of some channels, or
+the mixture with one channel removed (`audiorep.separation.views`). Both views get the
+waveform chain, log-mel and the spectrogram chain. Two objectives, weighted:
 
 - similarity: NT-Xent (or COLA's bilinear similarity) between the two views' projections;
 - coincidence: a head predicts whether a pair of embeddings comes from the same scene
   (positives: the two views of a clip; negatives: views of different clips).
 
-With no separators the separated view is the mixture again: the mixture-only variant.
+With no separators the separated view is the second crop itself: the mixture-only variant,
+which is SimCLR with this method's chains.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class SeparationSSLConfig(MethodConfig):
     separators: list = field(default_factory=list)  # separator checkpoints; empty = mixture-only views
     view_probs: list = field(default_factory=lambda: [0.1, 0.3, 0.3, 0.3])  # over VIEW_KINDS
     view_seconds: float = 1.0
+    same_window: bool = False  # both views from one crop (else two independent crops of the clip)
+    scene_augment: list = field(default_factory=list)  # applied to whole clips first, e.g. scene_mix
     similarity: str = "ntxent"  # ntxent | bilinear | none
     similarity_weight: float = 1.0
     coincidence_weight: float = 1.0
@@ -75,6 +80,7 @@ class SeparationSSL(Method):
 
         self.front = SeparationFrontEnd([load_separator(p) for p in cfg.separators]) if cfg.separators else None
         self.crop = RandomCrop(cfg.view_seconds, sample_rate)
+        self.scene_augment = build_chain(cfg.scene_augment, sample_rate)
         self.wave_augment = build_chain(cfg.wave_augment, sample_rate)
         self.spec_augment = build_chain(cfg.spec_augment, sample_rate)
         dim = embedder.embedding_size
@@ -93,11 +99,19 @@ class SeparationSSL(Method):
         views, _, _ = separation_views(channels, generator=generator, probs=self.cfg.view_probs)
         return views
 
+    @torch.no_grad()
+    def make_views(self, audio: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clips [B, T] -> (mixture views, separated views), each [B, view samples], before the chains."""
+        scenes = self.scene_augment(audio, generator)
+        mixture = self.crop(scenes, generator)
+        second = mixture if self.cfg.same_window else self.crop(scenes, generator)
+        return mixture, self.separated_views(second, generator)
+
     def forward(self, audio: torch.Tensor, generator: torch.Generator | None = None) -> dict:
         n, cfg = audio.shape[0], self.cfg
+        mixture, separated = self.make_views(audio, generator)
         with torch.no_grad():
-            mixture = self.crop(audio, generator)
-            views = self.wave_augment(torch.cat([mixture, self.separated_views(mixture, generator)]), generator)
+            views = self.wave_augment(torch.cat([mixture, separated]), generator)
         mel = self.spec_augment(self.embedder.frontend(views), generator)
         h = self.embedder.pool(self.embedder.encoder(mel))
         logs, loss = {}, h.new_zeros(())

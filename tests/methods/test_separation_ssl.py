@@ -133,3 +133,18 @@ def test_ablate_with_a_step_budget_probes_evaluation_tasks(tmp_path, separators,
     assert "± " in (tmp_path / "ablation.md").read_text() and "3 steps" in (tmp_path / "ablation.md").read_text()
     with pytest.raises(ValueError, match="exactly one budget"):
         run_ablation(tmp_path, separators, minutes=1.0, steps=3)
+
+
+def test_keep_high_band_restores_what_the_8khz_separator_cannot_see(separators):
+    from audiorep.builders import build_method
+
+    t = torch.arange(8000) / 16000
+    clip = (torch.sin(2 * torch.pi * 440 * t) + torch.sin(2 * torch.pi * 6000 * t))[None].repeat(2, 1)
+    base = TINY + [f"method.separators={separators[:1]}", "method.view_probs=[1, 0, 0, 0]",
+                   "method.same_window=true", "method.view_seconds=0.5"]
+    gen = torch.Generator().manual_seed(0)
+    mixture, lowpassed = build_method(load_config("simclr_demo", base)).make_views(clip, gen)
+    high = lambda x: torch.fft.rfft(x)[:, 2500:].abs().square().sum()  # above 5 kHz  # noqa: E731
+    assert high(lowpassed) < 1e-6 * high(mixture)  # the separator's round trip drops the 6 kHz tone
+    mixture, full = build_method(load_config("simclr_demo", base + ["method.keep_high_band=true"])).make_views(clip, gen)
+    assert torch.allclose(full, mixture, atol=1e-4)  # "mixture" view of all channels + high band = the input

@@ -47,6 +47,7 @@ class SeparationSSLConfig(MethodConfig):
     view_seconds: float = 1.0
     same_window: bool = False  # both views from one crop (else two independent crops of the clip)
     scene_augment: list = field(default_factory=list)  # applied to whole clips first, e.g. scene_mix
+    keep_high_band: bool = False  # add the mixture's band above the separator's Nyquist to separated views
     similarity: str = "ntxent"  # ntxent | bilinear | none
     similarity_weight: float = 1.0
     coincidence_weight: float = 1.0
@@ -93,10 +94,14 @@ class SeparationSSL(Method):
     def separated_views(self, mixture: torch.Tensor, generator) -> torch.Tensor:
         if self.front is None:
             return mixture
-        rate = self.front.separators[0].sample_rate
-        channels, _ = self.front(fft_resample(mixture, self.sample_rate, rate), generator)
-        channels = fft_resample(channels, rate, self.sample_rate)[..., : mixture.shape[-1]]
+        rate, length = self.front.separators[0].sample_rate, mixture.shape[-1]
+        low = fft_resample(mixture, self.sample_rate, rate)
+        channels, _ = self.front(low, generator)
+        channels = fft_resample(channels, rate, self.sample_rate)[..., :length]
         views, _, _ = separation_views(channels, generator=generator, probs=self.cfg.view_probs)
+        if self.cfg.keep_high_band and rate < self.sample_rate:
+            # the band above the separator's Nyquist, which it never saw, comes from the mixture
+            views = views + (mixture - fft_resample(low, rate, self.sample_rate)[..., :length])
         return views
 
     @torch.no_grad()

@@ -113,7 +113,8 @@ class SceneMix(BatchAugmentation):
     clip at a level relative to example i drawn from `gain_db`.
 
     Separation-based methods learn from mixtures; speech or single-event datasets have none.
-    `last_members` [B, hi] keeps which examples went into each scene (-1 for unused slots).
+    `last_members` [B, hi] keeps which examples went into each scene (-1 for unused slots);
+    with p < 1 the partners come from, and the indices refer to, the chosen sub-batch.
     """
 
     def __init__(self, sources=(2, 3), gain_db=(-5.0, 5.0), p: float = 1.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 NAME = "ablate"
 HELP = "train and probe the separation-SSL variants under one equal budget each"
-DESCRIPTION = """Pretrain, under the same wall-clock budget each, the variants that test the
+DESCRIPTION = """Pretrain, under the same budget each (--steps, or --minutes of wall clock), the variants that test the
 separation-SSL claims (mixture-only views; + separated views from one converged separator;
 + several convergence states; coincidence prediction; joint), then probe each on held-out
 synthetic scenes (or on evaluation tasks, --probe-tasks) beside random-init and log-mel

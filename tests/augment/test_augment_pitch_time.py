@@ -60,3 +60,16 @@ def test_time_stretch_module_keeps_input_length():
     assert torch.all(fast[:, round(2 * SR / 1.25) :] == 0)  # padded past the stretched end
     wrapped = TimeStretch(rate=[1.25, 1.25], pad="wrap")(x, gen())
     assert torch.allclose(wrapped[:, round(2 * SR / 1.25) :], wrapped[:, : 2 * SR - round(2 * SR / 1.25)])
+
+
+@pytest.mark.parametrize("semitones", [0.27, 3.0, -2.5])
+def test_tone_after_silence_keeps_its_level_and_moves_by_the_shift(semitones):
+    """A tone starting after digital silence: the bins of each partial must keep the phase
+    pattern of a window lobe (adjacent bins half a turn apart), or the partial cancels itself."""
+    x = torch.zeros(1, 2 * SR)
+    x[:, SR // 4 : SR // 4 + SR] = tone(500.0, seconds=1.0)
+    y = pitch_shift(x, torch.tensor([semitones]))
+    body = slice(SR // 4 + 2000, SR // 4 + SR - 2000)
+    assert float(peak_frequency(y[:, body])) == pytest.approx(500 * 2 ** (semitones / 12), rel=0.002)
+    assert float(y[0, body].square().mean()) == pytest.approx(0.5, rel=0.1)  # no onset burst took the level
+    assert float(y[0, : SR // 4 - 1024].abs().max()) < 1e-3  # silence before stays silent

@@ -8,7 +8,9 @@ A recipe names its chain in config::
       - {name: random_apply, p: 0.8, ops: [{name: gain, db: [-6, 6]}, {name: eq}]}
 
 `build_chain(spec, sample_rate)` turns it into a `Compose`; unknown names and bad
-parameters raise `ConfigError` naming the entry.
+parameters raise `ConfigError` naming the entry. A `pitch_shift` entry directly followed
+by a `time_stretch` entry becomes one `PitchTimeShift` (one vocoder pass instead of two,
+same parameters and probabilities); `fuse=False` keeps them apart.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def op_class(name: str) -> type:
 _CONTAINERS = {"random_apply": RandomApply, "one_of": OneOf}
 
 
-def _build_op(entry, where: str, sample_rate: int) -> nn.Module:
+def _build_op(entry, where: str, sample_rate: int, fuse: bool = True) -> nn.Module:
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         raise ConfigError(f"{where}: expected a mapping with a 'name' key, got {entry!r}")
     name = entry["name"]
@@ -133,7 +135,9 @@ def _build_op(entry, where: str, sample_rate: int) -> nn.Module:
         unknown = set(kwargs) - {"p"}
         if unknown:
             raise ConfigError(f"{where}: unknown parameter(s) {sorted(unknown)}; expected 'ops' and 'p'")
-        children = [_build_op(child, f"{where} > entry {i}", sample_rate) for i, child in enumerate(ops)]
+        children = [_build_op(child, f"{where} > entry {i}", sample_rate, fuse) for i, child in enumerate(ops)]
+        if name == "random_apply" and fuse:  # a sub-chain runs in order; one_of's children are alternatives
+            children = fuse_vocoder_ops(children)
         try:
             return _CONTAINERS[name](children, **kwargs)
         except (TypeError, ValueError) as err:
@@ -154,10 +158,37 @@ def _build_op(entry, where: str, sample_rate: int) -> nn.Module:
         raise ConfigError(f"{where}: {err}") from None
 
 
-def build_chain(spec: list[dict] | None, sample_rate: int = 16000) -> Compose:
-    """Build a `Compose` from a list of `{"name": op, **params}` entries (an empty list is the identity)."""
+def fuse_vocoder_ops(ops: list[nn.Module]) -> list[nn.Module]:
+    """Replace each `PitchShift` directly followed by a `TimeStretch` (same STFT) with a `PitchTimeShift`."""
+    from audiorep.augment.pitch_shift import PitchShift
+    from audiorep.augment.pitch_time import PitchTimeShift
+    from audiorep.augment.time_stretch import TimeStretch
+
+    fused, i = [], 0
+    while i < len(ops):
+        pair = ops[i : i + 2]
+        if (
+            len(pair) == 2
+            and type(pair[0]) is PitchShift
+            and type(pair[1]) is TimeStretch
+            and (pair[0].n_fft, pair[0].hop) == (pair[1].n_fft, pair[1].hop)
+        ):
+            fused.append(PitchTimeShift(*pair))
+            i += 2
+        else:
+            fused.append(ops[i])
+            i += 1
+    return fused
+
+
+def build_chain(spec: list[dict] | None, sample_rate: int = 16000, fuse: bool = True) -> Compose:
+    """Build a `Compose` from a list of `{"name": op, **params}` entries (an empty list is the identity).
+
+    `fuse` merges adjacent pitch shift and time stretch entries into one vocoder pass.
+    """
     if spec is None:
         spec = []
     if not isinstance(spec, (list, tuple)):
         raise ConfigError(f"augmentation chain must be a list of entries, got {type(spec).__name__}")
-    return Compose(_build_op(entry, f"augmentation entry {i}", sample_rate) for i, entry in enumerate(spec))
+    ops = [_build_op(entry, f"augmentation entry {i}", sample_rate, fuse) for i, entry in enumerate(spec)]
+    return Compose(fuse_vocoder_ops(ops) if fuse else ops)

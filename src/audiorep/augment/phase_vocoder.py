@@ -117,43 +117,14 @@ def row_gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return x.reshape(batch * frames, bins).index_select(0, (index + offset).reshape(-1)).view(batch, -1, bins)
 
 
-def stretch_frames(
-    magnitude: torch.Tensor, phase: torch.Tensor, rate: torch.Tensor, hop: int, n_fft: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Time-scale a spectrum [B, N, F] by per-example `rate` [B] (>1 = faster, fewer frames).
-
-    Returns the stretched magnitude and phase [B, M, F] (M = frames for the slowest example;
-    frames past an example's own end have zero magnitude) and each example's frame count [B].
-    """
-    batch, frames, bins = magnitude.shape
-    device = magnitude.device
-    rate = rate.to(device=device, dtype=torch.float32)
-    m = int(torch.ceil(frames / rate).max())
-    position = torch.arange(m, device=device, dtype=torch.float32)[None, :] * rate[:, None]  # [B, M]
-    valid = position <= frames - 1
-    left = position.long().clamp(max=frames - 1)
-    right = (left + 1).clamp(max=frames - 1)
-    frac = (position - left.float()).clamp(max=1.0)[..., None]
-    source_phase = row_gather(phase, left)
-    stretched = torch.lerp(row_gather(magnitude, left), row_gather(magnitude, right), frac).mul_(valid[..., None])
-    advance = bin_advance(n_fft, hop, device)
-    if frames > 1:  # the advance from frame left(m) to left(m) + 1 carries output frame m to m + 1
-        deviation = row_gather(phase_deviation(magnitude, phase, advance), left[:, : m - 1].clamp(max=frames - 2))
-    else:
-        deviation = torch.zeros(batch, m - 1, bins, device=device)
-    running = integrate_phase(phase[:, :1], deviation.add_(wrap_(advance.clone())))
-    return stretched, lock_to_peaks(running, stretched, source_phase), valid.sum(1)
-
-
-def lock_to_peaks(phase: torch.Tensor, magnitude: torch.Tensor, source_phase: torch.Tensor) -> torch.Tensor:
-    """Identity phase locking (Laroche & Dolson): each bin takes the phase of its nearest
-    spectral peak plus the phase offset it had from that peak in the input frame.
+def lock_to_peaks(phase: torch.Tensor, owner: torch.Tensor, source_phase: torch.Tensor) -> torch.Tensor:
+    """Identity phase locking (Laroche & Dolson): each bin takes the phase of its peak `owner`
+    plus the phase offset it had from that peak in the input frame (`source_phase`).
 
     Without it, bins of one partial drift apart (any error in a frame's phase advance, e.g.
     at an onset, stays forever) and the partial partly cancels itself ("phasiness").
-    All tensors are [B, M, F]; peaks are found along F.
+    All tensors are [B, M, F]; `owner` indexes F.
     """
-    owner = nearest_peak(magnitude)
     return (phase - source_phase).gather(-1, owner).add_(source_phase)
 
 
@@ -181,24 +152,70 @@ def nearest_peak(magnitude: torch.Tensor) -> torch.Tensor:
     return owner.clamp_(0, bins - 1).long()
 
 
-def scale_frequencies(
-    magnitude: torch.Tensor, phase: torch.Tensor, factor: torch.Tensor, hop: int, n_fft: int
+def rescale(
+    magnitude: torch.Tensor,
+    phase: torch.Tensor,
+    rate: torch.Tensor | None,
+    factor: torch.Tensor | None,
+    hop: int,
+    n_fft: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frequency-scale a spectrum [B, N, F] by per-example `factor` [B] (>1 = higher pitch), same frames."""
+    """Time-scale by `rate` [B] (>1 = faster, fewer frames) and frequency-scale by `factor`
+    [B] (>1 = higher) a spectrum [B, N, F], in one pass; `None` leaves that axis alone.
+
+    Time: output frame m reads input position m * rate (magnitude interpolated between two
+    frames, phase advanced by the input's advance from the frame it lies in).
+    Frequency: each spectral peak p moves to p * factor and takes the bins of its region
+    with it, shifted rigidly by p * (factor - 1), so a partial keeps its lobe shape (scaling
+    bins instead widens lobes and breaks the phase pattern within them: a tone after digital
+    silence, shifted a quarter tone that way, cancelled itself). Phase advances are scaled
+    by `factor`.
+    Then every bin is locked to its peak (`lock_to_peaks`). Returns magnitude and phase
+    [B, M, F], M = frames for the slowest example; frames past an example's end are silent.
+    One pass for both axes is what lets a pitch shift followed by a time stretch cost one
+    analysis and one synthesis instead of two of each.
+    """
     batch, frames, bins = magnitude.shape
     device = magnitude.device
+    per_bin = TWO_PI * hop / n_fft  # nominal advance of bin k is per_bin * k
+    deviation = phase_deviation(magnitude, phase, bin_advance(n_fft, hop, device)) if frames > 1 else None
+    if rate is not None:  # frames: output frame m reads input position m * rate
+        rate = rate.to(device=device, dtype=torch.float32)
+        m = int(torch.ceil(frames / rate).max())
+        position = torch.arange(m, device=device, dtype=torch.float32)[None, :] * rate[:, None]  # [B, M]
+        valid = position <= frames - 1
+        left = position.long().clamp(max=frames - 1)
+        right = (left + 1).clamp(max=frames - 1)
+        frac = (position - left.float()).clamp(max=1.0)[..., None]
+        magnitude = torch.lerp(row_gather(magnitude, left), row_gather(magnitude, right), frac).mul_(valid[..., None])
+        phase = row_gather(phase, left)
+        if deviation is not None:  # the advance from frame left(m) to left(m) + 1 carries output frame m to m + 1
+            deviation = row_gather(deviation, left[:, : m - 1].clamp(max=frames - 2))
+    else:
+        m = frames
+    if deviation is None:
+        deviation = torch.zeros(batch, m - 1, bins, device=device)
+    owner = nearest_peak(magnitude)
+    k = torch.arange(bins, device=device, dtype=torch.float32)
+    if factor is None:
+        step = deviation.add_(wrap_(k * per_bin))
+        return magnitude, lock_to_peaks(integrate_phase(phase[:, :1], step), owner, phase)
     factor = factor.to(device=device, dtype=torch.float32)[:, None]
-    source = torch.arange(bins, device=device, dtype=torch.float32)[None, :] / factor  # [B, F]
-    inside = (source <= bins - 1).float()
-    left = source.long().clamp(max=bins - 1)
-    right = (left + 1).clamp(max=bins - 1)
-    nearest = source.round().long().clamp(max=bins - 1)
-    frac = (source - left.float()).clamp(max=1.0)
-    along = lambda index: index[:, None, :].expand(batch, frames, bins)  # noqa: E731 - a per-example bin map
-    scaled = torch.lerp(magnitude.gather(-1, along(left)), magnitude.gather(-1, along(right)), frac[:, None])
-    scaled.mul_(inside[:, None])
-    advance = bin_advance(n_fft, hop, device)
-    # the output bin follows its nearest source bin, phase advances scaled by the factor
-    deviation = phase_deviation(magnitude, phase, advance).gather(-1, along(nearest)[:, 1:])
-    step = torch.addcmul(wrap_(advance[nearest] * factor)[:, None, :], deviation, factor[..., None])
-    return scaled, integrate_phase(phase[:, :1].gather(-1, nearest[:, None, :]), step)
+    # output bin j lies in the region of the input peak p that bin j / factor belongs to, and
+    # reads bin j - shift(p), shift(p) = round(p * (factor - 1)) (a [B, F] table per peak bin)
+    scaled = (k / factor).round_().clamp_(max=bins - 1).long()[:, None, :].expand(batch, m, bins)
+    peak = owner.gather(-1, scaled)
+    shift = torch.round(k * (factor - 1.0))  # [B, F]
+    shift_bins = shift.long()[:, None, :].expand(batch, m, bins).gather(-1, peak)
+    source = torch.arange(bins, device=device).sub(shift_bins)
+    inside = (source >= 0) & (source < bins)
+    source.clamp_(0, bins - 1)
+    magnitude = magnitude.gather(-1, source).mul_(inside)
+    source_phase = phase.gather(-1, source)
+    heading = source[:, :-1]
+    # the partial's frequency is its input frequency times factor, set by the phase advance
+    nominal = heading.float().mul_(per_bin)
+    step = wrap_(deviation.gather(-1, heading).add_(nominal).mul_(factor[..., None]))
+    running = integrate_phase(source_phase[:, :1], step)
+    landed = peak.add_(shift_bins).clamp_(max=bins - 1)  # where each region's peak landed
+    return magnitude, lock_to_peaks(running, landed, source_phase)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from audiorep.augment.base import BatchAugmentation, signal_power
-from audiorep.augment.phase_vocoder import analysis, scale_frequencies, synthesis
+from audiorep.augment.base import BatchAugmentation
+from audiorep.augment.pitch_time import shift_pitch_and_time
 from audiorep.augment.random_draws import as_range, uniform
 
 
@@ -15,12 +15,13 @@ def pitch_shift(x: torch.Tensor, semitones: torch.Tensor, n_fft: int = 1024, hop
     Frequency-domain phase vocoder: every partial at f moves to f * 2^(s/12). Content that
     would land above Nyquist is dropped rather than aliased.
     """
-    hop = hop or n_fft // 4
-    factor = torch.pow(2.0, torch.as_tensor(semitones, dtype=torch.float32) / 12.0)
-    magnitude, phase = scale_frequencies(*analysis(x, n_fft, hop), factor, hop, n_fft)
-    y = synthesis(magnitude, phase, n_fft, hop, x.shape[-1])
-    # the vocoder changes level a little (lobes widen with the factor); keep the input's level
-    return (y * (signal_power(x) / signal_power(y)).sqrt()).to(x.dtype)
+    return shift_pitch_and_time(x, semitones, None, n_fft, hop)[0]
+
+
+def check_n_fft(n_fft: int) -> int:
+    if n_fft < 16 or n_fft & (n_fft - 1):
+        raise ValueError(f"n_fft must be a power of two >= 16, got {n_fft}")
+    return int(n_fft)
 
 
 class PitchShift(BatchAugmentation):
@@ -29,13 +30,13 @@ class PitchShift(BatchAugmentation):
     def __init__(self, semitones=(-4.0, 4.0), n_fft: int = 1024, hop: int | None = None, p: float = 1.0):
         super().__init__(p)
         self.semitones = as_range(semitones, "semitones")
-        if n_fft < 16 or n_fft & (n_fft - 1):
-            raise ValueError(f"n_fft must be a power of two >= 16, got {n_fft}")
-        self.n_fft, self.hop = int(n_fft), hop
+        self.n_fft, self.hop = check_n_fft(n_fft), hop
+
+    def draw(self, n: int, generator) -> torch.Tensor:
+        return uniform(n, self.semitones, generator)
 
     def transform(self, x, generator):
-        semitones = uniform(x.shape[0], self.semitones, generator)
-        return pitch_shift(x, semitones, self.n_fft, self.hop)
+        return pitch_shift(x, self.draw(x.shape[0], generator), self.n_fft, self.hop)
 
     def extra_repr(self) -> str:
         return f"semitones={list(self.semitones)}, n_fft={self.n_fft}, p={self.p}"

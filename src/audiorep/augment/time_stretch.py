@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from audiorep.augment.base import BatchAugmentation
-from audiorep.augment.phase_vocoder import analysis, stretch_frames, synthesis
+from audiorep.augment.pitch_shift import check_n_fft
+from audiorep.augment.pitch_time import fit_length, shift_pitch_and_time
 from audiorep.augment.random_draws import as_range, log_uniform
 
 
@@ -16,14 +17,7 @@ def time_stretch(
 
     Returns ([B, T_max] zero-padded past each example's end, lengths [B] = round(T / rate)).
     """
-    hop = hop or n_fft // 4
-    rate = torch.as_tensor(rate, dtype=torch.float32)
-    lengths = torch.round(x.shape[-1] / rate.double()).long()
-    magnitude, phase, _ = stretch_frames(*analysis(x, n_fft, hop), rate, hop, n_fft)
-    total = int(lengths.max())
-    y = synthesis(magnitude, phase, n_fft, hop, total)
-    keep = torch.arange(total, device=x.device)[None, :] < lengths.to(x.device)[:, None]
-    return (y * keep).to(x.dtype), lengths
+    return shift_pitch_and_time(x, None, rate, n_fft, hop)
 
 
 class TimeStretch(BatchAugmentation):
@@ -40,19 +34,14 @@ class TimeStretch(BatchAugmentation):
             raise ValueError(f"rate must be positive, got {list(self.rate)}")
         if pad not in ("zero", "wrap"):
             raise ValueError(f"pad must be 'zero' or 'wrap', got {pad!r}")
-        self.n_fft, self.hop, self.pad = int(n_fft), hop, pad
+        self.n_fft, self.hop, self.pad = check_n_fft(n_fft), hop, pad
+
+    def draw(self, n: int, generator) -> torch.Tensor:
+        return log_uniform(n, self.rate, generator)
 
     def transform(self, x, generator):
-        batch, length = x.shape
-        rate = log_uniform(batch, self.rate, generator)
-        y, lengths = time_stretch(x, rate, self.n_fft, self.hop)
-        if y.shape[-1] < length:
-            y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
-        if self.pad == "wrap":
-            lengths = lengths.to(x.device).clamp(min=1)
-            index = torch.arange(length, device=x.device)[None, :] % lengths[:, None]
-            return y.gather(1, index)
-        return y[:, :length]
+        y, lengths = time_stretch(x, self.draw(x.shape[0], generator), self.n_fft, self.hop)
+        return fit_length(y, lengths, x.shape[-1], self.pad)
 
     def extra_repr(self) -> str:
         return f"rate={list(self.rate)}, pad={self.pad!r}, p={self.p}"

@@ -52,6 +52,24 @@ def device_generator(generator: torch.Generator | None, device: torch.device) ->
     return gen
 
 
+#: examples per call of a heavy op on the CPU (see `cache_chunks`)
+CPU_CHUNK = 4
+
+
+def cache_chunks(batch: int, device: torch.device) -> list[slice]:
+    """Row slices to run a memory-heavy op over: the whole batch on a GPU, `CPU_CHUNK`
+    examples at a time on the CPU.
+
+    A phase vocoder makes dozens of passes over [B, frames, bins] tensors; for 32 clips of
+    2 s those are 8-16 MB each and every pass goes to main memory. Four clips' worth stays
+    in a core's L2 cache: measured 1.4x faster on the 2-core CI machine (8.1 -> 5.6 ms a clip
+    for pitch shift + time stretch). A loop over chunks of examples, not over examples.
+    """
+    if device.type != "cpu" or batch <= CPU_CHUNK:
+        return [slice(None)]
+    return [slice(i, i + CPU_CHUNK) for i in range(0, batch, CPU_CHUNK)]
+
+
 def signal_power(x: torch.Tensor) -> torch.Tensor:
     """Mean square per example, [B, 1], floored so silence does not divide by zero."""
     return x.float().square().mean(dim=-1, keepdim=True).clamp_min(1e-12)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from audiorep.augment.base import signal_power
+from audiorep.augment.base import cache_chunks, signal_power
 from audiorep.augment.phase_vocoder import analysis, rescale, synthesis
 from audiorep.augment.random_draws import apply_mask
 
@@ -39,8 +39,11 @@ def shift_pitch_and_time(
         rate = torch.as_tensor(rate, dtype=torch.float32)
         lengths = torch.round(length / rate.double()).long()
     total = int(lengths.max())
-    magnitude, phase = rescale(*analysis(x, n_fft, hop), rate, factor, hop, n_fft)
-    y = synthesis(magnitude, phase, n_fft, hop, total)
+    y = torch.empty(x.shape[0], total, device=x.device, dtype=torch.float32)
+    for rows in cache_chunks(x.shape[0], x.device):
+        part = lambda v: None if v is None else v[rows]  # noqa: E731
+        magnitude, phase = rescale(*analysis(x[rows], n_fft, hop), part(rate), part(factor), hop, n_fft)
+        y[rows] = synthesis(magnitude, phase, n_fft, hop, total)
     lengths = lengths.to(x.device)
     if rate is not None:
         y = y * (torch.arange(total, device=x.device)[None, :] < lengths[:, None])

@@ -2,9 +2,11 @@
 
 Both run on the same batch of real recordings (wake-word clips, 16 kHz): audiorep as one
 batched call on --device, audiomentations one clip at a time on the CPU, as a data-loader
-worker would. Prints clips/s for each and the ratio; --json PATH writes the figures.
+worker would (`--workers N`: N such processes, each taking a share of the clips, as N
+data-loader workers would). Prints clips/s for each and the ratio; --json PATH writes the figures.
 
-    OMP_NUM_THREADS=2 nice -n 10 python benchmarks/augment.py --threads 2 --json augment.json
+    OMP_NUM_THREADS=1 python benchmarks/augment.py --threads 1 --json augment.json
+    OMP_NUM_THREADS=1 python benchmarks/augment.py --threads 2 --workers 2 --json augment.json   # both cores each
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -98,6 +101,19 @@ def per_example_route(name: str, crop_length: int, ir_dir: Path, bank_dir: Path)
         steps = [table[n]() for n in FULL_CHAIN]
         return lambda x, sample_rate: _chain(steps, x, sample_rate)
     return table[name]() if name in table else None
+
+
+_WORKER_ROUTE = None
+
+
+def _start_worker(name: str, crop_length: int, ir_dir: Path, bank_dir: Path, threads: int) -> None:
+    global _WORKER_ROUTE
+    torch.set_num_threads(threads)
+    _WORKER_ROUTE = per_example_route(name, crop_length, ir_dir, bank_dir)
+
+
+def _run_in_worker(clip: np.ndarray) -> np.ndarray:
+    return _WORKER_ROUTE(clip, sample_rate=SR)
 
 
 def _chain(steps, x, sample_rate):
@@ -197,6 +213,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="interleaved timed calls per route (median kept)")
     parser.add_argument("--ops", nargs="*", default=None, help=f"subset of {list(OPS) + ['full_chain']}")
     parser.add_argument("--no-baseline", action="store_true", help="time audiorep only")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes for the per-example route, as data-loader workers would be (1: in this process)"
+    )
     parser.add_argument("--simclr", action="store_true", help="also time a SimCLR step (simclr_demo recipe) against the chain")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -210,7 +229,7 @@ def main(argv=None) -> int:
     log_mel = LogMel(SR)(cropped)
     generator = torch.Generator().manual_seed(0)
     results = []
-    print(f"batch {args.batch} x {args.seconds:g} s at {SR} Hz, device {device}, torch threads {args.threads}")
+    print(f"batch {args.batch} x {args.seconds:g} s at {SR} Hz, device {device}, torch threads {args.threads}, per-example workers {args.workers}")
     print(f"{'op':<14}{'audiorep clips/s':>18}{'per-example clips/s':>22}{'ratio':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         ir_dir, bank_dir = write_synthetic_files(Path(tmp), source)
@@ -232,8 +251,17 @@ def main(argv=None) -> int:
             if route is None:
                 ours = timed(batched, args.repeats, device)
             else:
-                clips = (source if uses_source else cropped).numpy()
-                ours, theirs = timed_interleaved([batched, lambda: [route(c, sample_rate=SR) for c in clips]], args.repeats, device)
+                clips = list((source if uses_source else cropped).numpy())
+                if args.workers > 1:
+                    pool = multiprocessing.get_context("fork").Pool(
+                        args.workers, _start_worker, (name, crop_length, ir_dir, bank_dir, 1)
+                    )
+                    per_clip = lambda: pool.map(_run_in_worker, clips, chunksize=-(-len(clips) // args.workers))  # noqa: E731
+                else:
+                    per_clip = lambda: [route(c, sample_rate=SR) for c in clips]  # noqa: E731
+                ours, theirs = timed_interleaved([batched, per_clip], args.repeats, device)
+                if args.workers > 1:
+                    pool.close()
             row = {"op": name, "audiorep_clips_per_s": args.batch / ours}
             if route is not None:
                 row["per_example_clips_per_s"] = args.batch / theirs
@@ -259,6 +287,7 @@ def main(argv=None) -> int:
             "device": str(device),
             "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
             "torch_threads": args.threads,
+            "per_example_workers": args.workers,
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             "load_average_1min": os.getloadavg()[0],
             "torch": torch.__version__,

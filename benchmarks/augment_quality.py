@@ -6,7 +6,10 @@ synthesised at the target pitch or tempo: the log-spectral distance (dB, RMS ove
 mean over frames; STFT 2048/512, floor 60 dB below the peak). Lower is better; 0 is exact.
 Each case runs twice: as is, and after 0.25 s of digital silence (as in zero-padded clips).
 
-    python benchmarks/augment_quality.py --json benchmarks/results/augment_quality.json
+    python benchmarks/augment_quality.py --json benchmarks/results/augment_quality.json --figure docs/img/pitch_time.png
+
+`--figure` also draws log spectrograms of one real recording (a wake-word clip from
+../shared/data) as is, shifted, stretched and both, beside audiomentations' shift.
 """
 
 from __future__ import annotations
@@ -87,10 +90,54 @@ def measure(kind: str, value: float, silence: float, baseline: bool) -> dict:
     return row
 
 
+def draw_figure(path: Path) -> None:
+    """Spectrograms of a real clip through each op (ours) and through audiomentations' pitch shift."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import soundfile as sf
+
+    from audiorep.augment.pitch_time import shift_pitch_and_time
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "wakewords"
+    with open(data / "manifest.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    audio, rate = sf.read(data / row["path"], dtype="float32", always_2d=True)
+    x = torch.from_numpy(audio.mean(1))[None, : int(1.5 * rate)]
+    panels = [
+        ("original", x[0]),
+        ("audiorep: +4 semitones", pitch_shift(x, torch.tensor([4.0]))[0]),
+        ("audiomentations: +4 semitones", torch.from_numpy(per_example_route("pitch", 4.0)(x[0].numpy(), sample_rate=rate))),
+        ("audiorep: tempo x 0.8", time_stretch(x, torch.tensor([0.8]))[0][0]),
+        ("audiorep: -3 semitones and tempo x 1.2, one pass", shift_pitch_and_time(x, torch.tensor([-3.0]), torch.tensor([1.2]))[0][0]),
+    ]
+    longest = max(y.shape[-1] for _, y in panels) / rate
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.1 * len(panels)))
+    for ax, (title, y) in zip(axes, panels):
+        window = torch.hann_window(512, dtype=torch.float64)
+        spec = torch.stft(y.double(), 512, 128, window=window, return_complex=True).abs()
+        db = 20 * torch.log10(spec.clamp_min(1e-8))
+        seconds = y.shape[-1] / rate
+        ax.imshow(db.numpy(), origin="lower", aspect="auto", cmap="magma", vmin=float(db.max()) - 80,
+                  extent=(0, seconds, 0, rate / 2000))
+        ax.set_ylim(0, 4)
+        ax.set_xlim(0, longest)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("kHz")
+    axes[-1].set_xlabel("seconds")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-baseline", action="store_true", help="audiorep only")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--figure", type=Path, default=None, help="also draw spectrograms of a real clip (PNG)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rows = []
@@ -104,6 +151,8 @@ def main(argv=None) -> int:
                 print(f"{kind:<8}{value:>7g}{silence:>9g}{row['audiorep_lsd_db']:>13.2f}{other}", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"meta": {"command": " ".join(sys.argv), "torch": torch.__version__}, "results": rows}, indent=2))
+    if args.figure:
+        draw_figure(args.figure)
     return 0
 
 

@@ -1,13 +1,14 @@
 """A batched phase vocoder: time-scale and frequency-scale STFTs with per-example factors.
 
-Both pitch shift and time stretch read each output STFT cell from a fractional position of
-the input STFT (a per-example sampling grid, gathered in one op) and rebuild phase by
-integrating the instantaneous frequency, so partials stay coherent:
+`rescale` does both axes in one pass, with per-example factors gathered as index maps
+(no loop over examples), and rebuilds phase by integrating the instantaneous frequency:
 
-- time stretch: output frame m reads input frame m * rate (magnitude interpolated between
-  frames, phase advance taken from the two frames it lies between);
-- pitch shift: output bin j reads input bin j / factor, and its instantaneous frequency is
-  the input's times `factor` (frequency-domain pitch scaling; length and tempo unchanged).
+- time: output frame m reads input frame m * rate (magnitude interpolated between frames,
+  phase advance taken from the frame it lies in);
+- frequency: each spectral peak p moves to p * factor and carries the bins of its region
+  along, so a partial keeps its window lobe; its phase advance is the input's times factor
+  (length and tempo unchanged);
+- then every bin is locked to its peak's phase (identity phase locking).
 
 Speed: spectra are held as two real tensors, magnitude and phase, frame-major [B, frames,
 bins] (the layout rfft gives, so frame gathers copy whole rows). On the CPU, torch's complex

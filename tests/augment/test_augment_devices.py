@@ -10,6 +10,17 @@ from augment_signals import SR, gen, speech_like_batch
 LOG_MEL_OPS = {"time_mask", "freq_mask", "resized_crop", "log_mixup_exp"}
 #: ops whose bulk noise comes from a generator on the batch's device (same statistics, other samples)
 DEVICE_NOISE_OPS = {"noise"}
+#: phase-vocoder ops: a float rounding can move a phase wrap or a spectral-peak tie in a few
+#: low-level cells. On the CPU, perturbing the input by 1e-6 (relative) changed the pitch
+#: shift's output by 1.1e-3 in relative L2 (2.3e-3 of full scale at worst), so these are
+#: compared by relative L2 with a 10x margin; a real difference (other parameters, a
+#: misplaced example) is of order 1
+VOCODER_OPS = {"pitch_shift", "time_stretch"}
+VOCODER_TOLERANCE = 1e-2
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
 REQUIRED = {"random_crop": {"seconds": 0.5}}
 
 
@@ -56,6 +67,8 @@ def test_cuda_gives_the_cpu_result(name):
     if name in DEVICE_NOISE_OPS:
         snr = lambda y: 10 * torch.log10(x.square().mean(1) / (y - x).square().mean(1))  # noqa: E731
         assert torch.allclose(snr(cuda), snr(cpu), atol=1e-3)
+    elif name in VOCODER_OPS:
+        assert relative_error(cuda, cpu) <= VOCODER_TOLERANCE, f"{name}: CUDA differs from CPU"
     else:
         scale = cpu.abs().max()
         assert (cuda - cpu).abs().max() <= 2e-3 * scale, f"{name}: CUDA differs from CPU"
@@ -67,4 +80,4 @@ def test_full_chain_runs_on_cuda_with_same_parameters():
     x = speech_like_batch()
     chain = build_chain(spec, sample_rate=SR)
     cpu, cuda = chain(x, gen(1)), chain.to("cuda")(x.cuda(), gen(1)).cpu()
-    assert (cuda - cpu).abs().max() <= 2e-3 * cpu.abs().max()
+    assert relative_error(cuda, cpu) <= VOCODER_TOLERANCE  # pitch shift and time stretch run fused

@@ -130,7 +130,7 @@ def draw_figure(path: Path) -> None:
     axes[-1].set_xlabel("seconds")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=72)
 
 
 def main(argv=None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from audiorep.augment.base import BatchAugmentation
-from audiorep.augment.pitch_time import shift_pitch_and_time
+from audiorep.augment.pitch_time import check_n_fft, shift_pitch_and_time
 from audiorep.augment.random_draws import as_range, uniform
 
 
@@ -16,12 +16,6 @@ def pitch_shift(x: torch.Tensor, semitones: torch.Tensor, n_fft: int = 1024, hop
     would land above Nyquist is dropped rather than aliased.
     """
     return shift_pitch_and_time(x, semitones, None, n_fft, hop)[0]
-
-
-def check_n_fft(n_fft: int) -> int:
-    if n_fft < 16 or n_fft & (n_fft - 1):
-        raise ValueError(f"n_fft must be a power of two >= 16, got {n_fft}")
-    return int(n_fft)
 
 
 class PitchShift(BatchAugmentation):

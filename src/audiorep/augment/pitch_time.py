@@ -17,6 +17,13 @@ from audiorep.augment.phase_vocoder import analysis, rescale, synthesis
 from audiorep.augment.random_draws import apply_mask
 
 
+def check_n_fft(n_fft: int) -> int:
+    """The vocoder's FFT size: a power of two, at least 16."""
+    if n_fft < 16 or n_fft & (n_fft - 1):
+        raise ValueError(f"n_fft must be a power of two >= 16, got {n_fft}")
+    return int(n_fft)
+
+
 def shift_pitch_and_time(
     x: torch.Tensor,
     semitones: torch.Tensor | None,

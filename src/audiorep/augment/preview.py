@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from audiorep.augment.compose import Compose, build_chain
+from audiorep.augment.compose import Compose
 from audiorep.data.sources import DEFAULT_EXTENSIONS
 from audiorep.errors import AudioFileError, ConfigError
 
@@ -73,7 +73,7 @@ def preview_views(
 ) -> dict:
     """Write `views` augmented versions of the first `seconds` of each file (WAV, float) and a
     log-mel picture per file to `out_dir`. Unreadable files are skipped and listed."""
-    from audiorep.io.audio import load_audio
+    from audiorep.io.audio import audio_info, load_audio
 
     if views < 1:
         raise ConfigError(f"views must be at least 1, got {views}")
@@ -89,9 +89,10 @@ def preview_views(
         iterator = tqdm(files, desc="augment", unit="file")
     for path in iterator:
         try:
-            audio = load_audio(path, sample_rate, max_seconds=None)[: int(seconds * sample_rate)]
-            if audio.size == 0:
+            length_s = audio_info(path).duration_s
+            if length_s <= 0:
                 raise AudioFileError(str(path), "no samples")
+            audio = load_audio(path, sample_rate, duration_s=min(seconds, length_s))  # decodes only that much
         except AudioFileError as err:
             skipped.append(str(err))
             continue

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from audiorep.augment.base import BatchAugmentation
-from audiorep.augment.pitch_shift import check_n_fft
-from audiorep.augment.pitch_time import fit_length, shift_pitch_and_time
+from audiorep.augment.pitch_time import check_n_fft, fit_length, shift_pitch_and_time
 from audiorep.augment.random_draws import as_range, log_uniform
 
 

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chain", default=None, help="YAML file with a chain (a list of entries); overrides --config")
     parser.add_argument("--views", type=int, default=4, help="augmented views per file")
     parser.add_argument("--seconds", type=float, default=10.0, help="use the first this many seconds of each file")
-    parser.add_argument("--sample-rate", type=int, default=None, help="load at this rate (default: the recipe's)")
+    parser.add_argument("--sample-rate", type=int, default=None, help="load at this rate; the recipe's when not given")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same views")
     parser.add_argument("--limit", type=int, default=16, help="preview at most this many files (folders can hold thousands)")
     parser.add_argument("--no-figure", action="store_true", help="write the WAV files only")

@@ -96,3 +96,13 @@ def test_time_and_frequency_masks_fill_bands_with_the_example_mean():
     assert masked_bins.sum(1).max() <= 8 and masked_bins.any()
     with pytest.raises(ValueError, match=r"\[batch, mels, frames\]"):
         TimeMask()(torch.zeros(2, 100), gen())
+
+
+def test_background_excerpts_start_at_the_drawn_offset_and_wrap():
+    from audiorep.augment.noise import wrapped_windows
+
+    bank = torch.arange(2 * 5, dtype=torch.float32).view(2, 5)  # clips shorter than the excerpt
+    windows = wrapped_windows(bank, 7)
+    assert windows.shape == (2, 5, 7)
+    assert windows[1, 3].tolist() == [8, 9, 5, 6, 7, 8, 9]  # clip 1 from sample 3, wrapping twice
+    assert windows[0, 0].tolist() == [0, 1, 2, 3, 4, 0, 1]

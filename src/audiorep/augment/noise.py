@@ -63,6 +63,20 @@ class ColoredNoise(BatchAugmentation):
         return f"snr_db={list(self.snr_db)}, colors={self.colors}, p={self.p}"
 
 
+def wrapped_windows(bank: torch.Tensor, length: int) -> torch.Tensor:
+    """View [N, T_bank, length] of every `length`-sample excerpt of each bank clip, wrapping
+    around its end: window [n, o] is bank[n, (o + t) % T_bank].
+
+    The clips are tiled once to T_bank + length - 1 samples and unfolded (a view, no copy),
+    so picking B excerpts copies B x length samples; indexing with (offset + t) % T_bank
+    built and gathered a [B, length] int64 index, 3x slower than audiomentations per clip.
+    """
+    bank_length = bank.shape[-1]
+    repeats = -(-(bank_length + length - 1) // bank_length)
+    tiled = bank.repeat(1, repeats)[:, : bank_length + length - 1]
+    return tiled.unfold(-1, length, 1)
+
+
 class BackgroundMix(BatchAugmentation):
     """Mix a random excerpt of a background clip into each example at an SNR in `snr_db`.
 
@@ -95,9 +109,7 @@ class BackgroundMix(BatchAugmentation):
         snr = uniform(batch, self.snr_db, generator).to(x.device, torch.float32)
         clip = randint(batch, n_clips, generator).to(x.device)
         offset = randint(batch, bank_length, generator).to(x.device)
-        bank = self.bank.to(x.device)
-        position = (offset[:, None] + torch.arange(length, device=x.device)[None, :]) % bank_length
-        noise = bank[clip[:, None], position]
+        noise = wrapped_windows(self.bank.to(x.device), length)[clip, offset]  # one copy of B x T samples
         return x + scale_to_snr(x, noise, snr).to(x.dtype)
 
     def extra_repr(self) -> str:

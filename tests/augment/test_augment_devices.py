@@ -21,6 +21,8 @@ VOCODER_TOLERANCE = 1e-2
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm())
+
+
 REQUIRED = {"random_crop": {"seconds": 0.5}}
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from audiorep.demo import run_demo
+from audiorep.workflows.demo import run_demo
 
 
 def test_tiny_demo_writes_results_in_the_documented_schema(tmp_path):

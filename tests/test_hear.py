@@ -59,8 +59,8 @@ def _validator_checks(module, model):
 @pytest.fixture
 def random_checkpoint(tmp_path):
     from audiorep.config import Config
-    from audiorep.models.embedder import random_init_embedder
-    from audiorep.train.checkpoint import save_checkpoint
+    from audiorep.builders import random_init_embedder
+    from audiorep.io.checkpoint import save_checkpoint
 
     path = tmp_path / "random.pt"
     save_checkpoint(path, {"config": Config().to_dict(), "embedder": random_init_embedder(seed=3).state_dict()})

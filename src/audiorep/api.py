@@ -17,8 +17,8 @@ import numpy as np
 import soxr
 import torch
 
+from audiorep.builders import BASELINES, build_baseline, load_embedder
 from audiorep.errors import ConfigError
-from audiorep.eval.baselines import BASELINES, build_baseline
 from audiorep.eval.chunked_embedding import frame_embeddings, scene_embeddings
 from audiorep.eval.embedding_cache import embed_files, load_clip
 
@@ -26,12 +26,7 @@ from audiorep.eval.embedding_cache import embed_files, load_clip
 def load(model: str | os.PathLike = "logmel", device: str | torch.device = "cpu") -> torch.nn.Module:
     """An embedder in eval mode: a checkpoint path, or a baseline name ('logmel', 'random')."""
     spec = os.fspath(model)
-    if spec in BASELINES:
-        embedder = build_baseline(spec)
-    else:
-        from audiorep.models.embedder import load_embedder
-
-        embedder = load_embedder(spec, device=device)
+    embedder = build_baseline(spec) if spec in BASELINES else load_embedder(spec, device=device)
     return embedder.to(device).eval()
 
 

@@ -1,118 +1,240 @@
-"""Construction from config, in one place: config dataclasses in, objects out."""
+"""Construction from config, in one place: config in, objects out.
+
+Registries are looked up here, and nowhere else: a section's `name` picks a class, and the
+class's own config dataclass (`cls.Config`) checks the section's keys. Everything a recipe
+describes is built here: front-ends, encoders, embedders (trained, random-init, baselines),
+separators, methods (with the parts their constructor names), optimisers, schedules, data
+sources and the online probe.
+"""
 
 from __future__ import annotations
 
-import math
+import dataclasses
+import inspect
 
 import torch
 
-from audiorep.config import Config
+from audiorep.config import Config, config_from_dict, from_dict
+from audiorep.data.sources import ArraySource, FolderSource, ManifestSource
+from audiorep.data.synthetic import generate_clips
+from audiorep.errors import CheckpointError, ConfigError
+from audiorep.eval.baselines import LogMelStatsEmbedder
+from audiorep.eval.online_probe import OnlineProbe
 from audiorep.frontend.log_mel import LogMel
+from audiorep.frontend.waveform import Waveform
+from audiorep.io.checkpoint import load_checkpoint
+from audiorep.methods import METHODS
+from audiorep.models import ENCODERS
+from audiorep.models.embedder import AudioEmbedder
+from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
+from audiorep.optim.schedule import LearningRateSchedule
+
+FRONTENDS = {"log_mel": LogMel, "waveform": Waveform}
+BASELINES = ("logmel", "random")
 
 
-def build_frontend(cfg: Config) -> LogMel:
-    f = cfg.frontend
-    return LogMel(cfg.data.sample_rate, f.n_mels, f.win_ms, f.hop_ms, f.f_min, min(f.f_max, cfg.data.sample_rate / 2))
+# ---- named sections -------------------------------------------------------------------
+def _section(registry: dict, section: dict, key: str):
+    name = section.get("name")
+    if name not in registry:
+        raise ConfigError(f"config key '{key}.name': got {name!r}, expected one of {sorted(registry)}")
+    return registry[name], from_dict(registry[name].Config, section, key)
 
 
-def build_encoder(cfg: Config) -> torch.nn.Module:
-    from audiorep.models import ENCODERS
-
-    e = cfg.encoder
-    kwargs = dict(n_mels=cfg.frontend.n_mels, width=e.width, embedding_dim=e.embedding_dim, dropout=e.dropout)
-    if e.name == "cnn":
-        kwargs["convs_per_stage"] = e.convs_per_stage
-    return ENCODERS[e.name](**kwargs)
+def method_config(cfg: Config):
+    """The method's class and its validated config dataclass."""
+    return _section(METHODS, cfg.method, "method")
 
 
+def encoder_config(cfg: Config):
+    """The encoder's class and its validated config dataclass."""
+    return _section(ENCODERS, cfg.encoder, "encoder")
+
+
+def resolve(cfg: Config) -> Config:
+    """`cfg` with the method and encoder sections checked and every default written out,
+    as checkpoints store it (so a later default cannot change what a checkpoint builds)."""
+    _, method = method_config(cfg)
+    _, encoder = encoder_config(cfg)
+    return dataclasses.replace(cfg, method=dataclasses.asdict(method), encoder=dataclasses.asdict(encoder))
+
+
+# ---- the representation ---------------------------------------------------------------
+def build_frontend(cfg: Config) -> torch.nn.Module:
+    f, rate = cfg.frontend, cfg.data.sample_rate
+    if f.name not in FRONTENDS:
+        raise ConfigError(f"config key 'frontend.name': got {f.name!r}, expected one of {sorted(FRONTENDS)}")
+    if f.name == "waveform":
+        return Waveform(rate)
+    return LogMel(rate, f.n_mels, f.win_ms, f.hop_ms, f.f_min, min(f.f_max, rate / 2))
+
+
+def build_encoder(cfg: Config, in_features: int) -> torch.nn.Module:
+    cls, e = encoder_config(cfg)
+    fields = {k: v for k, v in dataclasses.asdict(e).items() if k != "name"}
+    return cls(in_features=in_features, **fields)
+
+
+def build_embedder(cfg: Config) -> AudioEmbedder:
+    """Front-end + encoder at random initialisation; the encoder must read what the front-end makes."""
+    frontend = build_frontend(cfg)
+    cls, _ = encoder_config(cfg)
+    if cls.reads != frontend.produces:
+        readers = sorted(n for n, c in ENCODERS.items() if c.reads == frontend.produces)
+        raise ConfigError(f"config key 'encoder.name': {cfg.encoder['name']} reads {cls.reads}, but "
+                          f"frontend.name={cfg.frontend.name} makes {frontend.produces}; use one of {readers}")
+    return AudioEmbedder(frontend, build_encoder(cfg, frontend.n_features))
+
+
+def _trained_config(path, state: dict) -> Config:
+    if "config" not in state:
+        raise CheckpointError(f"{path}: not an audiorep checkpoint (no config entry)")
+    return config_from_dict(state["config"])
+
+
+def load_embedder(checkpoint_path, device: str | torch.device = "cpu") -> AudioEmbedder:
+    """The trained embedder of an audiorep checkpoint, in eval mode on `device`."""
+    state = load_checkpoint(checkpoint_path)
+    cfg = _trained_config(checkpoint_path, state)
+    if "embedder" not in state:
+        raise CheckpointError(f"{checkpoint_path}: holds no embedder (method {cfg.method.get('name')!r} "
+                              "trains none)")
+    embedder = build_embedder(cfg)
+    missing, unexpected = embedder.load_state_dict(state["embedder"], strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"{checkpoint_path}: weights do not match the encoder in its config "
+                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return embedder.to(device).eval()
+
+
+def random_init_embedder(encoder_name: str = "cnn", seed: int = 0, cfg: Config | None = None) -> AudioEmbedder:
+    """The same architecture at random initialisation: the floor every method must beat."""
+    cfg = cfg or Config(encoder={"name": encoder_name})
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return build_embedder(cfg).eval()
+
+
+def random_init_like(checkpoint_path, seed: int = 0) -> AudioEmbedder:
+    """The architecture of a checkpoint at random initialisation (its config, fresh weights)."""
+    return random_init_embedder(cfg=_trained_config(checkpoint_path, load_checkpoint(checkpoint_path)), seed=seed)
+
+
+def build_baseline(name: str, seed: int = 0, cfg: Config | None = None) -> torch.nn.Module:
+    """A reference embedder in eval mode: 'logmel' statistics or the 'random' init of `cfg`'s
+    architecture (the default CNN without one)."""
+    if name == "logmel":
+        f = (cfg or Config()).frontend
+        return LogMelStatsEmbedder((cfg or Config()).data.sample_rate, f.n_mels, f.hop_ms).eval()
+    if name == "random":
+        return random_init_embedder(seed=seed, cfg=cfg)
+    raise ConfigError(f"baseline {name!r} is unknown; choose one of {list(BASELINES)}")
+
+
+# ---- separators -----------------------------------------------------------------------
+def build_separator(model: dict, sample_rate: int | None = None, key: str = "method.model") -> TDCNSeparator:
+    """A separator at random initialisation from TDCN keys; its rate is the data's when given."""
+    if sample_rate is not None:
+        if model.get("sample_rate", sample_rate) != sample_rate:
+            raise ConfigError(f"config key '{key}.sample_rate': got {model['sample_rate']}, expected the data's "
+                              f"rate ({sample_rate}); set data.sample_rate instead")
+        model = {**model, "sample_rate": sample_rate}
+    return TDCNSeparator(from_dict(TDCNConfig, model, key))
+
+
+def load_separator(path, device: str | torch.device = "cpu") -> TDCNSeparator:
+    """A separator in eval mode from a separator method's checkpoint (any of last / early /
+    middle / late) or a standalone separator file (`save_separator`)."""
+    state = load_checkpoint(path, map_location=device)
+    if state.get("kind") == "separator" and "model_config" in state:
+        model, weights = state["model_config"], state["state_dict"]
+    elif state.get("config", {}).get("method", {}).get("name") == "separator":
+        cfg = config_from_dict(state["config"])
+        model = {**cfg.method.get("model", {}), "sample_rate": cfg.data.sample_rate}
+        weights = {k.removeprefix("separator."): v for k, v in state["method"].items() if k.startswith("separator.")}
+    else:
+        raise CheckpointError(f"{path}: not a separator checkpoint (neither 'kind: separator' nor a separator "
+                              "method's training checkpoint)")
+    try:
+        separator = build_separator(model, key="model")
+        separator.load_state_dict(weights)
+    except (ConfigError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"{path}: separator weights do not match its config ({err})") from err
+    return separator.to(device).eval()
+
+
+# ---- methods and their training -------------------------------------------------------
 def build_method(cfg: Config):
-    from audiorep.methods import METHODS
-    from audiorep.models.embedder import build_embedder
-
-    cls = METHODS[cfg.method["name"]]
-    return cls(cls.Config.from_dict(cfg.method), build_embedder(cfg), sample_rate=cfg.data.sample_rate)
+    """The method `cfg.method` names, given the parts its constructor asks for by name."""
+    cls, mcfg = method_config(cfg)
+    parts = {
+        "embedder": lambda: build_embedder(cfg),
+        "sample_rate": lambda: cfg.data.sample_rate,
+        "separators": lambda: [load_separator(p) for p in mcfg.separators],
+        "separator": lambda: build_separator(mcfg.model, cfg.data.sample_rate),
+    }
+    wanted = [p for p in inspect.signature(cls).parameters if p != "cfg"]
+    unknown = [p for p in wanted if p not in parts]
+    if unknown:
+        raise TypeError(f"method {mcfg.name!r} asks for parts {unknown} that audiorep.builders cannot build")
+    return cls(mcfg, **{p: parts[p]() for p in wanted})
 
 
 def build_optimizer(cfg: Config, model: torch.nn.Module) -> torch.optim.Optimizer:
     """AdamW; no weight decay on norms and biases (they are not scale-free weights)."""
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.train.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.train.lr)
 
 
-def lr_factor(step: int, warmup_steps: int, progress: float, floor: float = 0.01) -> float:
-    """Learning-rate multiplier: linear warm-up over `warmup_steps`, then cosine from 1 to
-    `floor` over the run's `progress` in [0, 1] (steps done, or wall-clock budget used)."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+def build_schedule(cfg: Config) -> LearningRateSchedule:
+    t = cfg.train
+    return LearningRateSchedule(t.lr, t.warmup_steps, t.lr_schedule, t.final_lr_fraction)
 
 
-def build_source(cfg: Config, progress: bool = True):
-    """The clip source a config names: the synthetic world (generated in memory), a folder or a manifest."""
-    from audiorep.data.sources import ArraySource, FolderSource, ManifestSource
-
+def build_source(cfg: Config, fields: tuple[str, ...] = ("audio",), progress: bool = True):
+    """The clip source a config names: the synthetic world (generated in memory, with its
+    isolated sources when `fields` asks for them), a folder or a manifest."""
     d = cfg.data
-    if d.source == "folder":
-        return FolderSource(d.path, sample_rate=d.sample_rate)
-    if d.source == "manifest":
-        return ManifestSource(d.path, sample_rate=d.sample_rate)
+    if d.source != "synthetic":
+        if "sources" in fields:
+            raise ConfigError(f"this method needs isolated sources, which data.source={d.source} does not have; "
+                              "use data.source=synthetic")
+        return FolderSource(d.path, sample_rate=d.sample_rate) if d.source == "folder" else \
+            ManifestSource(d.path, sample_rate=d.sample_rate)
     s = d.synthetic
-    audio, meta = generate_synthetic_audio(s.n_clips, s.seed, d.sample_rate, s.clip_seconds, s.max_events, progress)
-    return ArraySource(audio, d.sample_rate, meta)
+    clips = generate_clips(s.n_clips, s.seed, d.sample_rate, s.clip_seconds, s.max_events, s.background,
+                           sources="sources" in fields, progress=progress)
+    extra = {"sources": clips.sources} if clips.sources is not None else None
+    return ArraySource(clips.audio, d.sample_rate, clips.meta, fields=extra)
 
 
-def generate_synthetic_audio(n: int, seed: int, sample_rate: int, clip_seconds: float, max_events: int = 4,
-                             progress: bool = True, chunk: int = 250, with_labels: bool = False):
-    """Mixtures and metadata of n synthetic scenes, generated in chunks to bound memory.
-
-    With `with_labels`, also returns (events multi-hot [n, C], scene [n]) tensors.
-    """
-    from tqdm.auto import tqdm
-
-    from audiorep.data.synthetic import SyntheticWorld
-
-    world = SyntheticWorld(sample_rate=sample_rate, clip_seconds=clip_seconds, max_events=max_events)
-    audio, meta, events, scenes = [], [], [], []
-    bar = tqdm(total=n, desc="synthetic scenes", unit="clip", disable=not progress, leave=False)
-    for k, start in enumerate(range(0, n, chunk)):
-        batch = world.generate(min(chunk, n - start), seed=seed * 100_003 + k)
-        audio.append(batch.audio)
-        meta.extend(batch.meta())
-        events.append(batch.events)
-        scenes.append(batch.scene)
-        bar.update(len(batch))
-    bar.close()
-    audio = torch.cat(audio)
-    if with_labels:
-        return audio, meta, torch.cat(events), torch.cat(scenes), world
-    return audio, meta
-
-
-def build_online_probe(cfg: Config, progress: bool = True):
+def build_online_probe(cfg: Config, progress: bool = True) -> OnlineProbe | None:
     """The labelled set the trainer probes every `train.online_probe.every_steps` steps, or None.
 
     Default: scene labels of synthetic scenes from seeds never used for pretraining.
     """
-    from audiorep.eval.online_probe import OnlineProbe
-
     p = cfg.train.online_probe
     if not p.every_steps:
         return None
     if p.manifest:
-        import numpy as np
-
-        from audiorep.data.sources import ManifestSource
-
         source = ManifestSource(p.manifest, sample_rate=cfg.data.sample_rate)
         n = min(p.n_clips, len(source))
         audio = torch.stack([torch.from_numpy(source.load(i, p.clip_seconds, crop="start")) for i in range(n)])
-        labels = np.array([str(r.label) for r in source.records[:n]])
+        labels = [str(r.label) for r in source.records[:n]]
     else:
         s = cfg.data.synthetic
-        audio, _, _, labels, _ = generate_synthetic_audio(p.n_clips, s.seed + 20_000, cfg.data.sample_rate,
-                                                          p.clip_seconds, s.max_events, progress, with_labels=True)
+        clips = generate_clips(p.n_clips, s.seed + 20_000, cfg.data.sample_rate, p.clip_seconds, s.max_events,
+                               progress=progress)
+        audio, labels = clips.audio, clips.scene
     return OnlineProbe(audio, labels, multilabel=False, every_n_steps=p.every_steps, seed=cfg.seed)
+
+
+def build_baselines(cfg: Config, seed: int | None = None) -> dict[str, torch.nn.Module]:
+    """The references a pretrained encoder is reported beside: its architecture at random
+    initialisation, and log-mel statistics at its rate and mel settings."""
+    seed = cfg.seed if seed is None else seed
+    return {"random_init": build_baseline("random", seed, cfg), "logmel": build_baseline("logmel", cfg=cfg)}

@@ -2,7 +2,9 @@
 
 Every section is a dataclass; unknown keys, wrong types and out-of-range values raise a
 `ConfigError` naming the dotted key, what was given and what is expected (with a "did you
-mean" hint for typos). Construction of objects from config lives in `audiorep.builders`.
+mean" hint for typos). The `method` and `encoder` sections are mappings whose `name` picks a
+class: their keys are checked against that class's own config dataclass where the object
+is built (`audiorep.builders`), so this module knows no method or encoder.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ class SyntheticData:
     clip_seconds: float = 4.0
     max_events: int = 4
     seed: int = 0
+    background: bool = True  # scene background noise (a separator trained for clean mixtures can leave it out)
 
     def validate(self, key):
-        _check(self.n_clips >= 1, f"{key}.n_clips", self.n_clips, "an integer >= 1")
-        _check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
-        _check(1 <= self.max_events <= 8, f"{key}.max_events", self.max_events, "1..8")
+        check(self.n_clips >= 1, f"{key}.n_clips", self.n_clips, "an integer >= 1")
+        check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
+        check(1 <= self.max_events <= 8, f"{key}.max_events", self.max_events, "1..8")
 
 
 @dataclass
@@ -45,17 +48,18 @@ class DataConfig:
     synthetic: SyntheticData = field(default_factory=SyntheticData)
 
     def validate(self, key):
-        _check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,
+        check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,
                "one of synthetic, folder, manifest")
         if self.source != "synthetic":
-            _check(bool(self.path), f"{key}.path", self.path, f"a path (required when source={self.source})")
-        _check(self.sample_rate >= 4000, f"{key}.sample_rate", self.sample_rate, "an integer >= 4000")
-        _check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
-        _check(self.num_workers >= 0, f"{key}.num_workers", self.num_workers, "an integer >= 0")
+            check(bool(self.path), f"{key}.path", self.path, f"a path (required when source={self.source})")
+        check(self.sample_rate >= 4000, f"{key}.sample_rate", self.sample_rate, "an integer >= 4000")
+        check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
+        check(self.num_workers >= 0, f"{key}.num_workers", self.num_workers, "an integer >= 0")
 
 
 @dataclass
 class FrontendConfig:
+    name: str = "log_mel"  # log_mel | waveform (the encoder then sees raw samples)
     n_mels: int = 64
     win_ms: float = 25.0
     hop_ms: float = 10.0
@@ -63,25 +67,9 @@ class FrontendConfig:
     f_max: float = 7800.0
 
     def validate(self, key):
-        _check(8 <= self.n_mels <= 256, f"{key}.n_mels", self.n_mels, "8..256")
-        _check(0 < self.hop_ms <= self.win_ms, f"{key}.hop_ms", self.hop_ms, f"0 < hop_ms <= win_ms ({self.win_ms})")
-        _check(0 <= self.f_min < self.f_max, f"{key}.f_min", self.f_min, f"0 <= f_min < f_max ({self.f_max})")
-
-
-@dataclass
-class EncoderConfig:
-    name: str = "cnn"  # cnn | efficientnet_b0
-    width: int = 32
-    embedding_dim: int = 512
-    dropout: float = 0.0
-    convs_per_stage: int = 1  # cnn only: extra 3x3 convolutions after each strided one
-
-    def validate(self, key):
-        from audiorep.models import ENCODERS
-
-        _check(self.name in ENCODERS, f"{key}.name", self.name, f"one of {sorted(ENCODERS)}")
-        _check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
-        _check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
+        check(8 <= self.n_mels <= 256, f"{key}.n_mels", self.n_mels, "8..256")
+        check(0 < self.hop_ms <= self.win_ms, f"{key}.hop_ms", self.hop_ms, f"0 < hop_ms <= win_ms ({self.win_ms})")
+        check(0 <= self.f_min < self.f_max, f"{key}.f_min", self.f_min, f"0 <= f_min < f_max ({self.f_max})")
 
 
 @dataclass
@@ -92,8 +80,8 @@ class OnlineProbeConfig:
     clip_seconds: float = 4.0
 
     def validate(self, key):
-        _check(self.every_steps >= 0, f"{key}.every_steps", self.every_steps, "an integer >= 0")
-        _check(self.n_clips >= 20, f"{key}.n_clips", self.n_clips, "an integer >= 20")
+        check(self.every_steps >= 0, f"{key}.every_steps", self.every_steps, "an integer >= 0")
+        check(self.n_clips >= 20, f"{key}.n_clips", self.n_clips, "an integer >= 20")
 
 
 @dataclass
@@ -106,24 +94,32 @@ class TrainConfig:
     warmup_steps: int = 100
     grad_clip: float | None = 5.0
     amp: str = "auto"  # auto | bf16 | fp16 | off
+    lr_schedule: str = "cosine"  # after warm-up: cosine | constant
+    final_lr_fraction: float = 0.01  # where the cosine ends, as a fraction of lr
     device: str = "auto"
     log_every: int = 10
     checkpoint_every: int = 200
+    keep_checkpoints: dict = field(default_factory=dict)  # {name: fraction of the run}: NAME.pt kept there
     out_dir: str = "runs/run"
     compile: bool = False
     online_probe: OnlineProbeConfig = field(default_factory=OnlineProbeConfig)
 
     def validate(self, key):
-        _check(self.batch_size >= 2, f"{key}.batch_size", self.batch_size, "an integer >= 2 (contrastive needs pairs)")
-        _check(self.steps >= 1, f"{key}.steps", self.steps, "an integer >= 1")
-        _check(self.minutes is None or self.minutes > 0, f"{key}.minutes", self.minutes, "a positive number or null")
-        _check(self.lr > 0, f"{key}.lr", self.lr, "a positive number")
-        _check(self.warmup_steps >= 0, f"{key}.warmup_steps", self.warmup_steps, "an integer >= 0")
-        _check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
-        _check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
-        _check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
+        check(self.batch_size >= 2, f"{key}.batch_size", self.batch_size, "an integer >= 2 (contrastive needs pairs)")
+        check(self.steps >= 1, f"{key}.steps", self.steps, "an integer >= 1")
+        check(self.minutes is None or self.minutes > 0, f"{key}.minutes", self.minutes, "a positive number or null")
+        check(self.lr > 0, f"{key}.lr", self.lr, "a positive number")
+        check(self.warmup_steps >= 0, f"{key}.warmup_steps", self.warmup_steps, "an integer >= 0")
+        check(self.lr_schedule in ("cosine", "constant"), f"{key}.lr_schedule", self.lr_schedule,
+               "one of cosine, constant")
+        check(0 < self.final_lr_fraction <= 1, f"{key}.final_lr_fraction", self.final_lr_fraction, "a fraction in (0, 1]")
+        check(all(isinstance(v, (int, float)) and 0 < v <= 1 for v in self.keep_checkpoints.values()),
+               f"{key}.keep_checkpoints", self.keep_checkpoints, "{name: fraction of the run in (0, 1]}")
+        check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
+        check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
+        check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
         probe = self.online_probe.every_steps
-        _check(probe % self.log_every == 0, f"{key}.online_probe.every_steps", probe,
+        check(probe % self.log_every == 0, f"{key}.online_probe.every_steps", probe,
                f"a multiple of train.log_every ({self.log_every}); the probe reports in log rows")
 
 
@@ -133,21 +129,20 @@ class Config:
     seed: int = 0
     data: DataConfig = field(default_factory=DataConfig)
     frontend: FrontendConfig = field(default_factory=FrontendConfig)
-    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    encoder: dict = field(default_factory=lambda: {"name": "cnn"})
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self, key=""):
-        from audiorep.methods import METHODS
-
-        name = self.method.get("name") if isinstance(self.method, dict) else None
-        _check(name in METHODS, "method.name", name, f"one of {sorted(METHODS)}")
-        METHODS[name].Config.from_dict(self.method)  # the method validates its own keys
+        for section in ("method", "encoder"):
+            name = getattr(self, section).get("name")
+            check(isinstance(name, str) and bool(name), f"{section}.name", name, "a name")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-def _check(ok: bool, key: str, value: Any, expected: str):
+def check(ok: bool, key: str, value: Any, expected: str):
+    """Raise a ConfigError naming the dotted key, the value given and what is expected."""
     if not ok:
         raise ConfigError(f"config key '{key}': got {value!r}, expected {expected}")
 
@@ -247,21 +242,27 @@ def _deep_merge(base: dict, update: dict) -> dict:
     return out
 
 
+def read_recipe(name_or_path: str) -> dict:
+    """The tree of a YAML recipe (a file path or a packaged name), unvalidated."""
+    p = resolve_config_path(name_or_path)
+    try:
+        loaded = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{p}: not valid YAML ({err})") from err
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{p}: expected a mapping at the top level")
+    return loaded
+
+
 def load_config(path: str | None = None, overrides: list[str] | None = None, base: dict | None = None) -> Config:
     """Read a YAML recipe (file path or packaged name) over `base`, apply overrides, validate."""
     tree: dict = dict(base or {})
     if path:
-        p = resolve_config_path(path)
-        try:
-            loaded = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{p}: not valid YAML ({err})") from err
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: expected a mapping at the top level")
-        tree = _deep_merge(tree, loaded)
+        tree = _deep_merge(tree, read_recipe(path))
     for k, v in parse_overrides(overrides):
         _set_dotted(tree, k, v)
     tree.setdefault("method", {}).setdefault("name", "simclr")
+    tree.setdefault("encoder", {}).setdefault("name", "cnn")
     return from_dict(Config, tree)
 
 

@@ -6,8 +6,8 @@ import pytest
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory):
     from audiorep.config import Config
-    from audiorep.models.embedder import random_init_embedder
-    from audiorep.train.checkpoint import save_checkpoint
+    from audiorep.builders import random_init_embedder
+    from audiorep.io.checkpoint import save_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "random.pt"
     save_checkpoint(path, {"config": Config().to_dict(), "embedder": random_init_embedder(seed=3).state_dict()})

@@ -1,6 +1,7 @@
 import torch
 
-from audiorep.eval.baselines import LogMelStatsEmbedder, build_baseline
+from audiorep.builders import build_baseline
+from audiorep.eval.baselines import LogMelStatsEmbedder
 from audiorep.frontend.log_mel import LogMel
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from audiorep.config import load_config
-from audiorep.models.embedder import build_embedder, random_init_embedder
+from audiorep.builders import build_embedder, random_init_embedder
 
 
 @pytest.mark.parametrize("name,width", [("cnn", 8), ("efficientnet_b0", 8)])

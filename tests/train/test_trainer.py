@@ -9,7 +9,7 @@ import torch
 from audiorep.config import load_config
 from audiorep.data.sources import ArraySource, ManifestSource
 from audiorep.methods.simclr import SimCLR
-from audiorep.models.embedder import load_embedder
+from audiorep.builders import load_embedder
 from audiorep.train.trainer import Trainer
 
 TINY = ["encoder.width=4", "encoder.embedding_dim=16", "method.projection_hidden=32", "method.projection_dim=16",
@@ -57,11 +57,11 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     calls = {"n": 0}
     original = SimCLR.forward
 
-    def dies_at_step_7(self, audio, generator=None):
+    def dies_at_step_7(self, batch, generator=None):
         calls["n"] += 1
         if calls["n"] == 7:
             raise KeyboardInterrupt("killed")
-        return original(self, audio, generator)
+        return original(self, batch, generator)
 
     monkeypatch.setattr(SimCLR, "forward", dies_at_step_7)
     with pytest.raises(KeyboardInterrupt):
@@ -102,12 +102,15 @@ def test_corrupt_files_are_skipped_counted_and_listed(tmp_path, write_audio):
 
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():
-    from audiorep.builders import lr_factor
+    from audiorep.optim.schedule import LearningRateSchedule
 
-    assert lr_factor(0, 10, 0.0) == 0.1 and lr_factor(9, 10, 0.0) == 1.0
-    assert lr_factor(10, 10, 0.0) == 1.0
-    assert lr_factor(50, 10, 0.5) == pytest.approx(0.505)
-    assert lr_factor(99, 10, 1.0) == pytest.approx(0.01) and lr_factor(99, 10, 1.5) == pytest.approx(0.01)
+    factor = LearningRateSchedule(1.0, warmup_steps=10).factor
+    assert factor(0, 0.0) == 0.1 and factor(9, 0.0) == 1.0
+    assert factor(10, 0.0) == 1.0
+    assert factor(50, 0.5) == pytest.approx(0.505)
+    assert factor(99, 1.0) == pytest.approx(0.01) and factor(99, 1.5) == pytest.approx(0.01)
+    constant = LearningRateSchedule(2e-3, warmup_steps=4, kind="constant")
+    assert constant(1, 0.0) == pytest.approx(1e-3) and constant(50, 0.9) == 2e-3
 
 
 def test_online_probe_scores_are_logged_while_training(tmp_path):

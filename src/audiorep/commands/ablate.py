@@ -29,7 +29,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from audiorep.ablation import run_ablation
+    from audiorep.workflows.ablation import run_ablation
 
     minutes = 5.0 if args.minutes is None and args.steps is None else args.minutes
     result = run_ablation(args.out, args.separators, minutes, args.config, args.overrides, args.only,

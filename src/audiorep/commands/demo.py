@@ -19,7 +19,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from audiorep.demo import run_demo
+    from audiorep.workflows.demo import run_demo
 
     results = run_demo(args.out, minutes=args.minutes, config=args.config, overrides=args.overrides,
                        progress=not args.no_progress)

@@ -54,7 +54,7 @@ def _models(args) -> dict:
     for name in args.baseline:
         if name == "random" and first_checkpoint:
             # the floor a checkpoint must beat is its own architecture at random initialisation
-            from audiorep.models.embedder import random_init_like
+            from audiorep.builders import random_init_like
 
             models.setdefault(name, random_init_like(first_checkpoint, seed=args.seed).to(args.device))
         else:

@@ -23,7 +23,7 @@ def run(args) -> int:
 
     from audiorep.errors import AudioFileError
     from audiorep.io.audio import load_audio
-    from audiorep.separation.train import load_separator
+    from audiorep.builders import load_separator
 
     model = load_separator(args.checkpoint, args.device)
     out = Path(args.out)

@@ -1,66 +1,74 @@
-"""`audiorep separator train`: train a MixIT (or PIT) separator and keep early/middle/late checkpoints."""
+"""`audiorep separator train`: train a MixIT (or PIT) separator and keep early/middle/late checkpoints.
+
+Separator training is a method (`method.name: separator`) on the shared trainer, so a
+separator recipe is a config like any other and takes the same `key=value` overrides; the
+options below are shortcuts for the common ones.
+"""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, fields
 from pathlib import Path
-
-import yaml
 
 from audiorep.errors import ConfigError
 
 NAME = "separator"
+DEFAULT_RECIPE = "separator_mixit"
 HELP = "train a sound separator without isolated sources (MixIT), or with them (PIT)"
-
-MODEL_KEYS = ("num_channels", "sample_rate", "num_filters", "kernel_size", "bottleneck", "hidden",
-              "blocks_per_repeat", "repeats", "conv_kernel", "consistency")
+OLD_RECIPE = ("{path}: a separator recipe in the old layout (top-level 'model:'). Put the model keys under "
+              "method.model and the training keys under train (learning_rate -> lr, max_steps -> steps, "
+              "max_minutes -> minutes, checkpoints -> keep_checkpoints, clip_seconds -> data.clip_seconds, "
+              "objective -> method.objective); see the packaged separator_mixit recipe.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="separator_command", metavar="ACTION")
     train = sub.add_parser("train", help="train a separator", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--data", default="synthetic",
-                       help="'synthetic' (built-in world), a folder of audio files, or a manifest .csv")
-    train.add_argument("--out", required=True, help="folder for early.pt, middle.pt, late.pt and log.csv")
-    train.add_argument("--config", default=None,
-                       help="YAML with 'model:' (TDCN keys) and 'train:' (SeparatorTrainConfig keys) sections, "
-                            "a file or a packaged recipe name such as separator_mixit")
+    train.add_argument("--data", default=None,
+                       help="'synthetic' (built-in world), a folder of audio files, or a manifest .csv "
+                            "(default: the recipe's data section)")
+    train.add_argument("--out", required=True, help="folder for early.pt, middle.pt, late.pt, last.pt and metrics.csv")
+    train.add_argument("--config", default=DEFAULT_RECIPE,
+                       help="recipe: a YAML file (read over separator_mixit: give what differs) or a packaged name "
+                            "(separator_mixit, separator_mixit_m4, separator_pit)")
     train.add_argument("--objective", choices=("mixit", "pit"), default=None)
     train.add_argument("--channels", type=int, default=None, help="output channels M (e.g. 4 or 8)")
     train.add_argument("--sample-rate", type=int, default=None)
     train.add_argument("--steps", type=int, default=None, help="maximum optimisation steps")
     train.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
-    train.add_argument("--batch-size", type=int, default=None)
-    train.add_argument("--synthetic-scenes", type=int, default=1500, help="pool size when --data synthetic")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="separator inputs per step (MixIT draws twice as many clips)")
+    train.add_argument("--synthetic-scenes", type=int, default=None, help="pool size when --data synthetic")
     train.add_argument("--device", default="cpu")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    train.add_argument("--num-workers", type=int, default=0, help="loader workers for file data")
+    train.add_argument("--num-workers", type=int, default=None, help="loader workers for file data")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("overrides", nargs="*", help="key=value config overrides, e.g. train.lr=0.002")
 
 
-def _load_recipe(name_or_path: str | None) -> dict:
-    if not name_or_path:
-        return {}
-    path = Path(name_or_path)
-    if not path.is_file():
-        packaged = Path(__file__).resolve().parent.parent / "configs" / f"{name_or_path.removesuffix('.yaml')}.yaml"
-        if not packaged.is_file():
-            raise ConfigError(f"separator config {name_or_path!r} is neither a file nor a packaged recipe")
-        path = packaged
-    try:
-        tree = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from err
-    if not isinstance(tree, dict) or set(tree) - {"model", "train"}:
-        raise ConfigError(f"{path}: expected top-level keys 'model' and/or 'train', got {sorted(tree) if isinstance(tree, dict) else tree!r}")
-    return tree
+def data_overrides(data: str | None) -> list[str]:
+    """--data as config overrides: the synthetic world, a folder, or a manifest."""
+    if data is None:
+        return []
+    if data == "synthetic":
+        return ["data.source=synthetic"]
+    path = Path(data)
+    if path.is_dir():
+        return ["data.source=folder", f"data.path={path}"]
+    if path.suffix.lower() == ".csv":
+        return ["data.source=manifest", f"data.path={path}"]
+    raise ConfigError(f"training data {data!r}: expected 'synthetic', a folder of audio files or a manifest .csv")
 
 
-def _checked(section: dict, allowed, where: str) -> dict:
-    unknown = set(section or {}) - set(allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {', '.join(allowed)}")
-    return dict(section or {})
+def base_recipe(recipe: str) -> dict:
+    """What a separator recipe is read over: the packaged `separator_mixit` (a user's recipe
+    states only what differs from it). A recipe in the old layout gets a migration note."""
+    from audiorep.config import read_recipe
+
+    if "model" in read_recipe(recipe):
+        raise ConfigError(OLD_RECIPE.format(path=recipe))
+    return read_recipe(DEFAULT_RECIPE)
 
 
 def run(args) -> int:
@@ -68,41 +76,31 @@ def run(args) -> int:
         raise ConfigError("missing action: use `audiorep separator train --out DIR ...`")
     import torch
 
-    from audiorep.separation.clip_batches import file_stream, synthetic_pool
-    from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator, count_parameters
-    from audiorep.separation.train import SeparatorTrainConfig, train_separator
+    from audiorep.config import load_config
+    from audiorep.train.trainer import Trainer
 
-    recipe = _load_recipe(args.config)
-    model_kw = _checked(recipe.get("model"), MODEL_KEYS, "config 'model'")
-    train_kw = _checked(recipe.get("train"), [f.name for f in fields(SeparatorTrainConfig)], "config 'train'")
-    for key, value in (("num_channels", args.channels), ("sample_rate", args.sample_rate)):
-        if value is not None:
-            model_kw[key] = value
-    for key, value in (("objective", args.objective), ("max_steps", args.steps), ("max_minutes", args.minutes),
-                       ("batch_size", args.batch_size)):
-        if value is not None:
-            train_kw[key] = value
-    model_cfg = TDCNConfig(**model_kw)
-    cfg = SeparatorTrainConfig(**train_kw).validate()
+    base = base_recipe(args.config)
+    shortcuts = {"method.objective": args.objective, "method.model.num_channels": args.channels,
+                 "data.sample_rate": args.sample_rate, "train.steps": args.steps, "train.minutes": args.minutes,
+                 "data.synthetic.n_clips": args.synthetic_scenes, "data.num_workers": args.num_workers}
+    overrides = data_overrides(args.data) + [f"{k}={v}" for k, v in shortcuts.items() if v is not None]
+    overrides += [f"train.device={args.device}", f"train.out_dir={args.out}", *args.overrides]
+    cfg = load_config(args.config, overrides, base=base)
+    if cfg.method["name"] != "separator":
+        raise ConfigError(f"{args.config}: a recipe of method {cfg.method['name']!r}; use `audiorep pretrain` for it")
+    if args.batch_size:  # inputs per step; MixIT pairs clips into its mixtures of mixtures
+        per_input = 2 if cfg.method.get("objective", "mixit") == "mixit" else 1
+        cfg = load_config(args.config, overrides + [f"train.batch_size={args.batch_size * per_input}"],
+                          base=base)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.data == "synthetic":
-        clips = synthetic_pool(args.synthetic_scenes, model_cfg.sample_rate, cfg.clip_seconds, seed=cfg.seed,
-                               device=args.device)
-        if cfg.objective == "mixit":
-            clips.sources = None
-        elif clips.sources.shape[1] > model_cfg.num_channels:
-            raise ConfigError(f"objective 'pit': scenes have up to {clips.sources.shape[1]} sources (events + "
-                              f"background) but the model has {model_cfg.num_channels} channels; use --channels "
-                              f"{clips.sources.shape[1]} or more")
-    else:
-        if cfg.objective == "pit":
-            raise ConfigError(f"objective 'pit' needs isolated sources; --data {args.data!r} has none (use --data synthetic)")
-        clips = file_stream(args.data, model_cfg.sample_rate, cfg.clip_seconds, args.device, args.num_workers, cfg.seed)
-    model = TDCNSeparator(model_cfg).to(args.device)
-    print(f"separator: {count_parameters(model) / 1e6:.2f} M params, {model_cfg.num_channels} channels, "
-          f"{model_cfg.sample_rate} Hz; {cfg.objective}, {cfg.max_steps} steps"
-          + (f" / {cfg.max_minutes} min" if cfg.max_minutes else ""), flush=True)
-    train_separator(model, clips, cfg, args.out, log=lambda s: print(s, flush=True))
-    print(f"done: checkpoints {', '.join(sorted(cfg.checkpoints))} in {args.out}; config {asdict(cfg)}")
+    trainer = Trainer(cfg, resume=args.resume, progress=not args.no_progress)
+    m = trainer.cfg.method
+    print(f"separator: {m['model'].get('num_channels', 'default')} channels at {cfg.data.sample_rate} Hz; "
+          f"{m['objective']}, {cfg.train.steps} steps" + (f" / {cfg.train.minutes} min" if cfg.train.minutes else ""),
+          flush=True)
+    summary = trainer.fit()
+    kept = ", ".join(f"{name}.pt" for name in cfg.train.keep_checkpoints)
+    print(f"done: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min; checkpoints {kept} and last.pt "
+          f"in {args.out}")
     return 0

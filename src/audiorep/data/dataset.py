@@ -27,10 +27,17 @@ CROPS = ("random", "start", "center")
 class ClipDataset(Dataset):
     """Item `i` = ``{"audio": float32 Tensor[T_clip], "index": i}`` or ``{"error": str, "index": i}``.
 
-    ``clip_seconds=None`` yields whole clips (variable length; `collate_clips` zero-pads)."""
+    ``clip_seconds=None`` yields whole clips (variable length; `collate_clips` zero-pads).
+    `fields` asks for more of the source's time-aligned fields (``("audio", "sources")``),
+    cropped where the audio is; a source without one is a ConfigError naming it."""
 
     def __init__(self, source: ClipSource, sample_rate: int, clip_seconds: float | None,
-                 crop: str = "random", seed: int = 0):
+                 crop: str = "random", seed: int = 0, fields: tuple[str, ...] = ("audio",)):
+        missing = [f for f in fields if f not in source.fields]
+        if missing:
+            raise ConfigError(f"the data source {source!r} has no {', '.join(missing)} "
+                              f"(it holds {', '.join(source.fields)})")
+        self.fields = tuple(fields)
         if crop not in CROPS:
             raise ConfigError(f"crop must be one of {CROPS}, got {crop!r}")
         if clip_seconds is not None and clip_seconds <= 0:
@@ -60,10 +67,15 @@ class ClipDataset(Dataset):
         index = int(index)
         rng = self.rng_for(index) if self.crop == "random" else None
         try:
-            audio = self.source.load(index, self.clip_seconds, rng, crop=self.crop, sample_rate=self.sample_rate)
+            if self.fields == ("audio",):
+                arrays = {"audio": self.source.load(index, self.clip_seconds, rng, crop=self.crop,
+                                                    sample_rate=self.sample_rate)}
+            else:
+                arrays = self.source.load_fields(index, self.clip_seconds, rng, crop=self.crop,
+                                                 sample_rate=self.sample_rate)
         except AudioFileError as err:
             return {"error": str(err), "index": index}
-        return {"audio": torch.from_numpy(audio), "index": index}
+        return {**{k: torch.from_numpy(arrays[k]) for k in self.fields}, "index": index}
 
     @property
     def collate_fn(self):
@@ -72,7 +84,8 @@ class ClipDataset(Dataset):
 
 
 def collate_clips(items: list[dict], clip_samples: int | None = None) -> dict:
-    """Stack good items into ``audio [B, T]`` and ``index [B]``; list the bad ones in ``errors``.
+    """Stack good items into ``audio [B, T]`` and ``index [B]`` (and any other field into
+    ``[B, ..., T]``); list the bad ones in ``errors``: a batch is a mapping of named fields.
 
     Clips of different lengths are zero-padded at the end to the longest, and ``lengths [B]``
     gives each clip's true length. A batch with no good item has ``audio`` of shape
@@ -80,14 +93,18 @@ def collate_clips(items: list[dict], clip_samples: int | None = None) -> dict:
     good = [it for it in items if "error" not in it]
     errors = [it["error"] for it in items if "error" in it]
     if not good:
-        audio = torch.zeros(0, clip_samples or 0)
-        lengths = torch.zeros(0, dtype=torch.long)
-    else:
-        lengths = torch.tensor([len(it["audio"]) for it in good], dtype=torch.long)
-        longest = int(lengths.max())
-        if bool((lengths == longest).all()):
-            audio = torch.stack([it["audio"] for it in good])
-        else:
-            audio = torch.nn.utils.rnn.pad_sequence([it["audio"] for it in good], batch_first=True)
-    index = torch.tensor([it["index"] for it in good], dtype=torch.long)
-    return {"audio": audio, "index": index, "lengths": lengths, "errors": errors}
+        return {"audio": torch.zeros(0, clip_samples or 0), "index": torch.zeros(0, dtype=torch.long),
+                "lengths": torch.zeros(0, dtype=torch.long), "errors": errors}
+    batch = {name: _stack_padded([it[name] for it in good]) for name in good[0] if name != "index"}
+    batch["index"] = torch.tensor([it["index"] for it in good], dtype=torch.long)
+    batch["lengths"] = torch.tensor([it["audio"].shape[-1] for it in good], dtype=torch.long)
+    batch["errors"] = errors
+    return batch
+
+
+def _stack_padded(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """[..., T_i] tensors -> [B, ..., max T_i], zero-padded at the end of the last axis."""
+    longest = max(t.shape[-1] for t in tensors)
+    if any(t.shape[-1] != longest for t in tensors):
+        tensors = [torch.nn.functional.pad(t, (0, longest - t.shape[-1])) for t in tensors]
+    return torch.stack(tensors)

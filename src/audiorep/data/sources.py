@@ -2,6 +2,9 @@
 
 A source is a list of `ClipRecord`s plus `load(i, seconds=None, rng=None)`, which returns
 clip `i` as mono float32 at the source's `sample_rate` (a crop when `seconds` is given).
+`load_fields` returns the clip as named arrays: `{"audio": ...}`, plus any time-aligned
+field the source holds (an `ArraySource`'s isolated `sources`; later video frames), all
+cropped at the same place. `fields` names them.
 File sources never touch the files when built, so a bad file surfaces as an
 `AudioFileError` when that clip is loaded, and the dataset can skip it.
 """
@@ -47,6 +50,7 @@ class ClipSource:
 
     records: list[ClipRecord]
     sample_rate: int
+    fields: tuple[str, ...] = ("audio",)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -54,6 +58,11 @@ class ClipSource:
     def load(self, i: int, seconds: float | None = None, rng: np.random.Generator | None = None, *,
              crop: CropPosition = "random", sample_rate: int | None = None) -> np.ndarray:
         raise NotImplementedError
+
+    def load_fields(self, i: int, seconds: float | None = None, rng: np.random.Generator | None = None, *,
+                    crop: CropPosition = "random", sample_rate: int | None = None) -> dict[str, np.ndarray]:
+        """Clip `i` as named arrays, every field cropped at the same place."""
+        return {"audio": self.load(i, seconds, rng, crop=crop, sample_rate=sample_rate)}
 
     def subset(self, indices: Iterable[int]) -> "ClipSource":
         """A source with only the records at `indices` (in that order); e.g. one fold."""
@@ -170,42 +179,76 @@ class ManifestSource(_FileSource):
 class ArraySource(ClipSource):
     """Clips already in memory (e.g. the synthetic world): `audio` is `[N, T]` or N 1-D arrays.
 
-    `load` crops from memory; `sample_rate` is the rate of the arrays, and asking `load`
-    for another rate resamples the crop with soxr."""
+    `fields` adds named arrays `[N, ..., T]` aligned in time with the audio (the isolated
+    sources `[N, K, T]` of the synthetic world): `load_fields` crops them where it crops
+    the audio. `sample_rate` is the rate of the arrays; asking for another rate resamples
+    the crop with soxr."""
 
-    def __init__(self, audio, sample_rate: int, meta: list[dict] | None = None, *, quality: str = "HQ"):
-        if hasattr(audio, "detach"):  # torch tensor, without importing torch here
-            audio = audio.detach().cpu().numpy()
+    def __init__(self, audio, sample_rate: int, meta: list[dict] | None = None, *, quality: str = "HQ",
+                 fields: dict | None = None):
+        audio = _as_numpy(audio)
         if isinstance(audio, np.ndarray):
             if audio.ndim != 2:
                 raise ConfigError(f"ArraySource audio must be [N, T], got shape {tuple(audio.shape)}")
-            audio = audio.astype(np.float32, copy=False)
         else:
             audio = [np.asarray(a, dtype=np.float32).reshape(-1) for a in audio]
         n = len(audio)
         if meta is not None and len(meta) != n:
             raise ConfigError(f"ArraySource got {n} clips but {len(meta)} meta entries")
+        extra = {name: _as_numpy(values) for name, values in (fields or {}).items()}
+        for name, values in extra.items():
+            if not isinstance(audio, np.ndarray) or len(values) != n or values.shape[-1] != audio.shape[-1]:
+                raise ConfigError(f"ArraySource field {name!r} must be [N={n}, ..., T] like the audio, "
+                                  f"got shape {tuple(values.shape)}")
         metas = meta if meta is not None else [{} for _ in range(n)]
         self.audio = audio
+        self.extra = extra
+        self.fields = ("audio", *extra)
         self.sample_rate = int(sample_rate)
         self.quality = quality
         self.records = [ClipRecord(f"<array {i}>", m.get("label"), dict(m, array_index=i)) for i, m in enumerate(metas)]
 
     def load(self, i, seconds=None, rng=None, *, crop="random", sample_rate=None):
         """Clip `i` (a `crop` crop of `seconds` when given), at `sample_rate` (default: source's)."""
-        x = self.audio[self.records[i].meta["array_index"]]
+        return self.load_fields(i, seconds, rng, crop=crop, sample_rate=sample_rate, only_audio=True)["audio"]
+
+    def load_fields(self, i, seconds=None, rng=None, *, crop="random", sample_rate=None, only_audio=False):
+        row = self.records[i].meta["array_index"]
+        arrays = {"audio": self.audio[row]}
+        if not only_audio:
+            arrays.update((name, values[row]) for name, values in self.extra.items())
         rate = int(sample_rate or self.sample_rate)
         if seconds is not None:
-            n_out = int(round(seconds * rate))
             n_in = int(round(seconds * self.sample_rate))
-            start, pad_left = crop_window(len(x), n_in, crop, rng)
-            x = x[start : start + n_in - pad_left]
-            x = np.pad(x, (pad_left, n_in - pad_left - len(x)))
+            start, pad_left = crop_window(arrays["audio"].shape[-1], n_in, crop, rng)
+            arrays = {k: _crop_last_axis(x, start, n_in, pad_left) for k, x in arrays.items()}
         if rate != self.sample_rate:
-            x = soxr.resample(x, self.sample_rate, rate, quality=self.quality).astype(np.float32, copy=False)
-            if seconds is not None:
-                x = np.pad(x[:n_out], (0, max(0, n_out - len(x))))
-        return np.array(x, dtype=np.float32, copy=True)
+            n_out = int(round(seconds * rate)) if seconds is not None else None
+            arrays = {k: self._resample(x, rate, n_out) for k, x in arrays.items()}
+        return {k: np.array(x, dtype=np.float32, copy=True) for k, x in arrays.items()}
+
+    def _resample(self, x: np.ndarray, rate: int, n_out: int | None) -> np.ndarray:
+        """[..., T] at the source's rate -> [..., T'] at `rate` (exactly n_out samples when given)."""
+        if x.ndim == 1:
+            y = soxr.resample(x, self.sample_rate, rate, quality=self.quality)
+        else:  # soxr resamples [frames, channels]
+            rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]).T)
+            y = soxr.resample(rows, self.sample_rate, rate, quality=self.quality).T.reshape(*x.shape[:-1], -1)
+        if n_out is not None:
+            y = np.pad(y[..., :n_out], [(0, 0)] * (y.ndim - 1) + [(0, max(0, n_out - y.shape[-1]))])
+        return y.astype(np.float32, copy=False)
+
+
+def _as_numpy(values):
+    if hasattr(values, "detach"):  # torch tensor, without importing torch here
+        values = values.detach().cpu().numpy()
+    return values.astype(np.float32, copy=False) if isinstance(values, np.ndarray) else values
+
+
+def _crop_last_axis(x: np.ndarray, start: int, n: int, pad_left: int) -> np.ndarray:
+    """n samples of the last axis from `start`, after `pad_left` zeros, zero-padded at the end."""
+    x = x[..., start : start + n - pad_left]
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad_left, n - pad_left - x.shape[-1])])
 
 
 def filter_source(source: ClipSource, predicate: Callable[[ClipRecord], bool]) -> ClipSource:

@@ -1,11 +1,9 @@
-"""Reference embedders that every learned representation must beat.
+"""Log-mel statistics: the hand-made reference embedder every learned representation must beat.
 
-- `logmel`: mean and std over time of each log-mel band, a strong hand-made baseline.
-- `random`: the audiorep encoder with random weights; what the architecture gives before
-  any learning, so a gain over it is a gain from pretraining.
-
-Both have the AudioEmbedder interface: forward(wave[B, T]) -> [B, D],
+`LogMelStatsEmbedder` has the AudioEmbedder interface: forward(wave[B, T]) -> [B, D],
 frames(wave[B, T]) -> ([B, T', D'], times_s[T']), sample_rate, embedding_size, frame_hop_s.
+The other reference, the encoder at random initialisation, is the encoder itself:
+`audiorep.builders.build_baseline` builds both.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from audiorep.errors import ConfigError
 from audiorep.frontend.log_mel import LogMel
 
 
@@ -37,19 +34,3 @@ class LogMelStatsEmbedder(nn.Module):
         mel = self.log_mel(wave).transpose(1, 2)
         times_s = torch.arange(mel.shape[1], device=mel.device, dtype=torch.float64) * self.frame_hop_s
         return mel, times_s
-
-
-def random_init_baseline(seed: int = 0) -> nn.Module:
-    from audiorep.models.embedder import random_init_embedder
-
-    return random_init_embedder(encoder_name="cnn", seed=seed)
-
-
-BASELINES = {"logmel": lambda seed=0: LogMelStatsEmbedder(), "random": random_init_baseline}
-
-
-def build_baseline(name: str, seed: int = 0) -> nn.Module:
-    """A baseline embedder by name ('logmel' or 'random'), in eval mode."""
-    if name not in BASELINES:
-        raise ConfigError(f"baseline {name!r} is unknown; choose one of {sorted(BASELINES)}")
-    return BASELINES[name](seed=seed).eval()

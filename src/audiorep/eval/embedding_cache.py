@@ -1,9 +1,12 @@
-"""Scene embeddings of a list of files, computed once and cached on disk.
+"""Scene embeddings of a task's clips (files, or arrays in memory), computed once and cached.
 
 The cache key covers everything that changes the numbers: the model (class, configuration
-and every weight, hashed), the clips (task name and the exact file list), and the audio
-settings (sample rate, clip length, chunk length). Change any of them and the embeddings are
-recomputed; nothing stale is ever reused. Files are written atomically (`os.replace`).
+and every weight, hashed), the clips (the exact file list, or a hash of the arrays), and the
+audio settings (sample rate, clip length, chunk length). Change any of them and the
+embeddings are recomputed; nothing stale is ever reused. Tasks over the same clips (digits
+and speakers of FSDD, scene and events of the synthetic world) share one embedding. Files
+are written atomically (`os.replace`); without a cache folder, embeddings are kept in memory
+for the life of the cache.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tqdm import tqdm
 
 from audiorep.errors import AudioFileError
 from audiorep.eval.chunked_embedding import scene_embeddings
+from audiorep.frontend.resample import fft_resample
 from audiorep.io.audio import load_audio
 
 
@@ -34,10 +38,19 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def cache_key(model_id: str, task_name: str, paths: list[str], sample_rate: int, clip_seconds: float | None,
-              chunk_seconds: float) -> str:
-    listing = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
-    text = json.dumps([model_id, task_name, listing, sample_rate, clip_seconds, chunk_seconds])
+def clips_fingerprint(task) -> str:
+    """sha256 of the task's file list, or of its in-memory arrays and their rate."""
+    h = hashlib.sha256()
+    if task.audio is None:
+        h.update("\n".join(task.paths).encode())
+    else:
+        h.update(f"memory|{task.sample_rate}|{tuple(task.audio.shape)}|".encode())
+        h.update(np.ascontiguousarray(np.asarray(task.audio, dtype=np.float32)).tobytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(model_id: str, clips_id: str, sample_rate: int, clip_seconds: float | None, chunk_seconds: float) -> str:
+    text = json.dumps([model_id, clips_id, sample_rate, clip_seconds, chunk_seconds])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -67,6 +80,14 @@ def _batches_of_equal_length(paths, sample_rate, clip_seconds, batch_size, error
             del pending[len(wave)]
     for bucket in pending.values():
         yield [j for j, _ in bucket], torch.from_numpy(np.stack([w for _, w in bucket]))
+
+
+@torch.no_grad()
+def embed_in_batches(embed_fn, audio, batch_size: int = 32) -> np.ndarray:
+    """In-memory clips [N, T] -> embeddings [N, D] float32, `batch_size` clips per call."""
+    audio = torch.as_tensor(audio, dtype=torch.float32)
+    return torch.cat([embed_fn(audio[i : i + batch_size]).float().cpu()
+                      for i in range(0, audio.shape[0], batch_size)]).numpy()
 
 
 @torch.no_grad()
@@ -109,27 +130,37 @@ class EmbeddingCache:
         self.batch_size, self.device, self.chunk_seconds, self.progress = batch_size, device, chunk_seconds, progress
         self.hits = 0
         self.misses = 0
+        self._memory: dict[str, np.ndarray] = {}
 
     def key(self, model, task) -> str:
-        return cache_key(model_fingerprint(model), task.name, task.paths, model.sample_rate, task.clip_seconds,
+        return cache_key(model_fingerprint(model), clips_fingerprint(task), model.sample_rate, task.clip_seconds,
                          self.chunk_seconds)
 
     def get(self, model, task, model_name: str = "model") -> np.ndarray:
-        path = None
-        if self.cache_dir is not None:
-            key = self.key(model, task)
-            path = self.cache_dir / f"{task.name}-{key}.npy"
-            if path.is_file():
-                self.hits += 1
-                return np.load(path)
+        key = self.key(model, task)
+        path = self.cache_dir / f"{key}.npy" if self.cache_dir is not None else None
+        if key in self._memory or (path is not None and path.is_file()):
+            self.hits += 1
+            return self._memory[key] if key in self._memory else np.load(path)
         self.misses += 1
-        emb = embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device, self.chunk_seconds,
-                          self.progress, desc=f"{model_name} on {task.name}")
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_save(path, emb)
-            path.with_suffix(".json").write_text(json.dumps(
-                {"model": model_name, "task": task.name, "root": task.root, "n": len(task.paths),
-                 "sample_rate": model.sample_rate, "clip_seconds": task.clip_seconds,
-                 "chunk_seconds": self.chunk_seconds}, indent=1))
+        emb = self._compute(model, task, model_name)
+        if path is None:
+            self._memory[key] = emb
+            return emb
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_save(path, emb)
+        path.with_suffix(".json").write_text(json.dumps(
+            {"model": model_name, "task": task.name, "root": task.root, "n": len(task.paths),
+             "sample_rate": model.sample_rate, "clip_seconds": task.clip_seconds,
+             "chunk_seconds": self.chunk_seconds}, indent=1))
         return emb
+
+    def _compute(self, model, task, model_name: str) -> np.ndarray:
+        if task.audio is None:
+            return embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device,
+                               self.chunk_seconds, self.progress, desc=f"{model_name} on {task.name}")
+        audio = torch.as_tensor(task.audio, dtype=torch.float32)
+        if task.sample_rate != model.sample_rate:
+            audio = fft_resample(audio, task.sample_rate, model.sample_rate)
+        return embed_in_batches(lambda wave: scene_embeddings(model, wave.to(self.device), self.chunk_seconds),
+                                audio, self.batch_size)

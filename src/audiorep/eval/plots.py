@@ -70,3 +70,21 @@ def plot_embedding_map(x: np.ndarray, labels: np.ndarray, class_names: list[str]
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def plot_scores(summary: dict, path, subtitle: str = "held-out clips") -> Path:
+    """One panel per task: a bar per model of the task's primary score (from `report.summarise`)."""
+    tasks = list(summary)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    colours = ["#2b7bba", "#aaaaaa", "#e08a3c"] + [plt.get_cmap("tab10")(i) for i in range(10)]
+    for ax, task in zip(axes[0], tasks):
+        scores = summary[task]["models"]
+        bars = ax.bar(list(scores), list(scores.values()), color=colours[: len(scores)])
+        ax.bar_label(bars, fmt="%.3f")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{task} ({summary[task]['metric']}, {subtitle})")
+        ax.tick_params(axis="x", labelrotation=30 if len(scores) > 3 else 0)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,5 +1,8 @@
-"""Results tables: one row per (task, model, probe, metric) with mean ± std over folds and
-the per-fold values, written as markdown (for docs), CSV (for spreadsheets), JSON (for code)."""
+"""The one report writer. Results are rows, one per (task, model, probe, metric), with mean ±
+std over folds and the per-fold values, written as markdown (for docs), CSV (for
+spreadsheets), JSON (for code). `summarise` keeps each task's primary score per model;
+`scores_table` turns that into the grid tables of the demo and the ablations, and
+`audiorep.eval.plots.plot_scores` into a bar chart."""
 
 from __future__ import annotations
 
@@ -58,3 +61,51 @@ def write_all(rows: list[dict], out_dir, extra: dict | None = None) -> dict[str,
         "csv": write_csv(rows, out_dir / "results.csv"),
         "json": write_json(rows, out_dir / "results.json", extra),
     }
+
+
+# ---- summaries: one score per (task, model), for the demo, ablations and benchmarks ----
+def primary_metric(metrics: set[str]) -> str:
+    """The metric a task is ranked by: mAP for multi-label tasks, accuracy otherwise."""
+    return "mAP" if "mAP" in metrics else "accuracy"
+
+
+def summarise(rows: list[dict], probe: str = "linear", digits: int = 4) -> dict:
+    """{task: {"metric", "n_folds", "models": {model: mean}, "std": {model: std}}} from result rows."""
+    out: dict = {}
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = [r for r in rows if r["task"] == task and r["probe"] == probe]
+        metric = primary_metric({r["metric"] for r in mine})
+        chosen = [r for r in mine if r["metric"] == metric]
+        out[task] = {"metric": metric, "n_folds": max(r["n_folds"] for r in chosen),
+                     "models": {r["model"]: round(float(r["mean"]), digits) for r in chosen},
+                     "std": {r["model"]: round(float(r["std"]), digits) for r in chosen}}
+    return out
+
+
+def _cell(summary_task: dict, model: str, best: float) -> str:
+    value = summary_task["models"].get(model)
+    if value is None:
+        return ""
+    text = f"{value:.3f}" + (f" ± {summary_task['std'][model]:.3f}" if summary_task["n_folds"] > 1 else "")
+    return f"**{text}**" if value == best else text
+
+
+def scores_table(summary: dict, rows_are: str = "tasks", first_column: str = "model",
+                 extra_columns: dict[str, dict[str, str]] | None = None) -> str:
+    """A markdown grid of `summarise` scores, the best per task in bold, ± std over folds where
+    a task has several. rows_are="tasks": | task | metric | model... |; "models": one row per
+    model, one column per task, then `extra_columns` ({column: {model: text}})."""
+    models = list(dict.fromkeys(m for t in summary.values() for m in t["models"]))
+    best = {task: max(t["models"].values()) for task, t in summary.items()}
+    if rows_are == "tasks":
+        lines = ["| task | metric | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+        lines += [f"| {task} | {t['metric']} | " + " | ".join(_cell(t, m, best[task]) for m in models) + " |"
+                  for task, t in summary.items()]
+        return "\n".join(lines) + "\n"
+    extra = extra_columns or {}
+    head = [f"{task} ({t['metric']})" for task, t in summary.items()] + list(extra)
+    lines = [f"| {first_column} | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+    for m in models:
+        cells = [_cell(t, m, best[task]) for task, t in summary.items()] + [col.get(m, "-") for col in extra.values()]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

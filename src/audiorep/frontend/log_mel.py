@@ -71,6 +71,8 @@ def mel_filterbank(
 class LogMel(nn.Module):
     """Waveform [B, T] -> log-mel [B, n_mels, frames]; frames = 1 + T // hop (centred frames)."""
 
+    produces = "spectrogram"  # what an encoder after it must read (`reads`)
+
     def __init__(
         self,
         sample_rate: int = 16000,
@@ -99,6 +101,10 @@ class LogMel(nn.Module):
     @property
     def hop_seconds(self) -> float:
         return self.hop_length / self.sample_rate
+
+    @property
+    def n_features(self) -> int:
+        return self.n_mels
 
     def power_spectrogram(self, wave: torch.Tensor) -> torch.Tensor:
         spec = torch.stft(

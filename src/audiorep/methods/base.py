@@ -1,8 +1,14 @@
-"""What every method shares: its own validated config, an embedder, and the step contract.
+"""What every method shares: its own validated config and the contract with the trainer.
 
-A method makes views, runs them through the shared `AudioEmbedder` and heads, and returns
-`{"loss": tensor, **scalars to log}` from `forward(audio, generator)`. It owns no loop: the
-trainer calls it (through DDP when distributed) and optimises its parameters.
+A method is an `nn.Module` that turns a batch into a loss. The batch is a mapping of named
+fields on the training device (`audio` [B, T]; `sources` [B, K, T] when the method asks for
+them in `batch_fields`; later `video`, `tokens`), and `forward(batch, generator)` returns
+`{"loss": tensor, **scalars to log}`. It owns no loop: the trainer calls it (through DDP
+when distributed), optimises its parameters and calls `after_step` after every optimiser
+step (where a momentum teacher follows its student). A method may own several encoders and
+heads; `embedder` is the representation it trains for others to use (the online probe,
+checkpoints, `audiorep evaluate`), or None when it trains something else (a separator).
+Its parts are built from config by `audiorep.builders` and handed to its constructor.
 """
 
 from __future__ import annotations
@@ -12,27 +18,22 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from audiorep.config import from_dict
-from audiorep.models.embedder import AudioEmbedder
-
 
 @dataclass
 class MethodConfig:
-    name: str
+    """Base of every method's `method:` section; subclasses add their keys and `validate`."""
 
-    @classmethod
-    def from_dict(cls, data: dict):
-        return from_dict(cls, data, "method")
+    name: str
 
 
 class Method(nn.Module):
     Config = MethodConfig
+    batch_fields: tuple[str, ...] = ("audio",)  # what the batch must hold
+    # self.embedder: set by methods that train a representation (a class attribute here
+    # would hide the submodule from nn.Module's attribute lookup)
 
-    def __init__(self, cfg: MethodConfig, embedder: AudioEmbedder, sample_rate: int):
-        super().__init__()
-        self.cfg = cfg
-        self.embedder = embedder
-        self.sample_rate = sample_rate
-
-    def forward(self, audio: torch.Tensor, generator: torch.Generator | None = None) -> dict:
+    def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict:
         raise NotImplementedError
+
+    def after_step(self, step: int, progress: float) -> None:
+        """Called after optimiser step `step` (1-based), `progress` of the run in [0, 1]."""

@@ -21,13 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from audiorep.augment.compose import build_chain
 from audiorep.augment.crop import RandomCrop
-from audiorep.errors import ConfigError
+from audiorep.config import check
 from audiorep.frontend.resample import fft_resample
-from audiorep.methods.base import Method, MethodConfig
-from audiorep.methods.simclr import default_spec_chain
+from audiorep.methods.augmented_views import AugmentedViews, ContrastiveConfig
+from audiorep.methods.base import Method
+from audiorep.models.embedder import AudioEmbedder
 from audiorep.models.heads import CoincidenceHead, ProjectionHead
 from audiorep.objectives.bilinear import bilinear_contrastive
 from audiorep.objectives.coincidence import coincidence_loss, coincidence_pairs
@@ -40,7 +42,7 @@ def default_wave_chain() -> list[dict]:
 
 
 @dataclass
-class SeparationSSLConfig(MethodConfig):
+class SeparationSSLConfig(ContrastiveConfig):
     name: str = "separation_ssl"
     separators: list = field(default_factory=list)  # separator checkpoints; empty = mixture-only views
     view_probs: list = field(default_factory=lambda: [0.1, 0.3, 0.3, 0.3])  # over VIEW_KINDS
@@ -51,39 +53,31 @@ class SeparationSSLConfig(MethodConfig):
     similarity: str = "ntxent"  # ntxent | bilinear | none
     similarity_weight: float = 1.0
     coincidence_weight: float = 1.0
-    temperature: float = 0.2
-    projection_dim: int = 128
-    projection_hidden: int = 512
-    wave_augment: list = field(default_factory=default_wave_chain)
-    spec_augment: list = field(default_factory=default_spec_chain)
-    gather_negatives: bool = True
+    wave_augment: list = field(default_factory=default_wave_chain)  # no crop: the views are crops already
 
     def validate(self, key):
-        def bad(k, v, expected):
-            raise ConfigError(f"config key '{key}.{k}': got {v!r}, expected {expected}")
-
-        if self.similarity not in ("ntxent", "bilinear", "none"):
-            bad("similarity", self.similarity, "one of ntxent, bilinear, none")
-        if len(self.view_probs) != len(VIEW_KINDS) or min(self.view_probs) < 0 or sum(self.view_probs) <= 0:
-            bad("view_probs", self.view_probs, f"{len(VIEW_KINDS)} non-negative weights for {', '.join(VIEW_KINDS)}")
-        if self.similarity == "none" and self.coincidence_weight <= 0:
-            bad("coincidence_weight", self.coincidence_weight, "> 0 when similarity is none (no objective left)")
-        if self.temperature <= 0:
-            bad("temperature", self.temperature, "a positive number")
+        super().validate(key)
+        check(self.similarity in ("ntxent", "bilinear", "none"), f"{key}.similarity", self.similarity,
+              "one of ntxent, bilinear, none")
+        check(len(self.view_probs) == len(VIEW_KINDS) and min(self.view_probs) >= 0 and sum(self.view_probs) > 0,
+              f"{key}.view_probs", self.view_probs, f"{len(VIEW_KINDS)} non-negative weights for {', '.join(VIEW_KINDS)}")
+        check(self.similarity != "none" or self.coincidence_weight > 0, f"{key}.coincidence_weight",
+              self.coincidence_weight, "> 0 when similarity is none (no objective left)")
 
 
 class SeparationSSL(Method):
     Config = SeparationSSLConfig
 
-    def __init__(self, cfg: SeparationSSLConfig, embedder, sample_rate: int):
-        super().__init__(cfg, embedder, sample_rate)
-        from audiorep.separation.train import load_separator
-
-        self.front = SeparationFrontEnd([load_separator(p) for p in cfg.separators]) if cfg.separators else None
+    def __init__(self, cfg: SeparationSSLConfig, embedder: AudioEmbedder, sample_rate: int,
+                 separators: list[nn.Module] = ()):
+        super().__init__()
+        self.cfg = cfg
+        self.sample_rate = sample_rate
+        self.embedder = embedder
+        self.front = SeparationFrontEnd(list(separators)) if separators else None
         self.crop = RandomCrop(cfg.view_seconds, sample_rate)
         self.scene_augment = build_chain(cfg.scene_augment, sample_rate)
-        self.wave_augment = build_chain(cfg.wave_augment, sample_rate)
-        self.spec_augment = build_chain(cfg.spec_augment, sample_rate)
+        self.views = AugmentedViews(cfg, sample_rate, embedder.frontend)
         dim = embedder.embedding_size
         self.projector = ProjectionHead(dim, cfg.projection_hidden, cfg.projection_dim)
         if cfg.similarity == "bilinear":
@@ -112,13 +106,11 @@ class SeparationSSL(Method):
         second = mixture if self.cfg.same_window else self.crop(scenes, generator)
         return mixture, self.separated_views(second, generator)
 
-    def forward(self, audio: torch.Tensor, generator: torch.Generator | None = None) -> dict:
-        n, cfg = audio.shape[0], self.cfg
+    def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict:
+        audio, cfg = batch["audio"], self.cfg
+        n = audio.shape[0]
         mixture, separated = self.make_views(audio, generator)
-        with torch.no_grad():
-            views = self.wave_augment(torch.cat([mixture, separated]), generator)
-        mel = self.spec_augment(self.embedder.frontend(views), generator)
-        h = self.embedder.pool(self.embedder.encoder(mel))
+        h = self.views.embed(self.embedder, self.views.waves(torch.cat([mixture, separated]), generator), generator)
         logs, loss = {}, h.new_zeros(())
         if cfg.similarity != "none":
             z = self.projector(h)

@@ -8,8 +8,29 @@ a 40 ms hop (HEAR asks for timestamps at most 50 ms apart).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+
+from audiorep.config import check
+
+
+@dataclass
+class CNNConfig:
+    """The `encoder:` section for `name: cnn`."""
+
+    name: str = "cnn"
+    width: int = 32  # channels of the first stage; doubled at each of the four stages
+    embedding_dim: int = 512
+    dropout: float = 0.0
+    convs_per_stage: int = 1  # extra 3x3 convolutions after each strided one, plus one
+
+    def validate(self, key):
+        check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
+        check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
+        check(0 <= self.dropout < 1, f"{key}.dropout", self.dropout, "a probability in [0, 1)")
+        check(self.convs_per_stage >= 1, f"{key}.convs_per_stage", self.convs_per_stage, "an integer >= 1")
 
 
 def conv_bn_relu(c_in: int, c_out: int, stride) -> list[nn.Module]:
@@ -19,13 +40,15 @@ def conv_bn_relu(c_in: int, c_out: int, stride) -> list[nn.Module]:
 class AudioCNN(nn.Module):
     """Log-mel [B, F, T] -> frame features [B, D, ceil(T / 4)]."""
 
+    Config = CNNConfig
+    reads = "spectrogram"
     time_stride = 4
     STRIDES = ((2, 2), (2, 2), (2, 1), (2, 1))
 
-    def __init__(self, n_mels: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0,
+    def __init__(self, in_features: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0,
                  convs_per_stage: int = 1):
         super().__init__()
-        self.input_norm = nn.BatchNorm1d(n_mels)  # learned per-band standardisation
+        self.input_norm = nn.BatchNorm1d(in_features)  # learned per-band standardisation
         layers, c_in = [], 1
         for i, stride in enumerate(self.STRIDES):
             c_out = width * 2**i

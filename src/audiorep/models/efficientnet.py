@@ -7,8 +7,27 @@ for GPU runs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+
+from audiorep.config import check
+
+
+@dataclass
+class EfficientNetConfig:
+    """The `encoder:` section for `name: efficientnet_b0`."""
+
+    name: str = "efficientnet_b0"
+    width: int = 32  # B0's widths scaled by width / 32
+    embedding_dim: int = 512
+    dropout: float = 0.0
+
+    def validate(self, key):
+        check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
+        check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
+        check(0 <= self.dropout < 1, f"{key}.dropout", self.dropout, "a probability in [0, 1)")
 
 # (expand ratio, channels, repeats, stride (freq, time), kernel) for B0
 _B0_STAGES = [
@@ -59,16 +78,18 @@ class MBConv(nn.Module):
 class EfficientNetB0(nn.Module):
     """Log-mel [B, F, T] -> frame features [B, D, T // 4]."""
 
+    Config = EfficientNetConfig
+    reads = "spectrogram"
     time_stride = 4
 
-    def __init__(self, n_mels: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0):
+    def __init__(self, in_features: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0):
         super().__init__()
         scale = width / 32
 
         def ch(c):
             return max(8, int(round(c * scale / 8)) * 8)
 
-        self.input_norm = nn.BatchNorm1d(n_mels)
+        self.input_norm = nn.BatchNorm1d(in_features)
         stem = ch(32)
         self.stem = nn.Sequential(nn.Conv2d(1, stem, 3, (2, 2), 1, bias=False), nn.BatchNorm2d(stem), nn.SiLU())
         blocks, c_in = [], stem

@@ -1,5 +1,6 @@
 """Unsupervised sound separation (MixIT) for separation-based views: the TDCN++-style
-separator, mixture consistency, mixtures of mixtures, the training loop and its metrics."""
+separator, mixture consistency, mixtures of mixtures, separated views and their metrics.
+Separators are trained by the `separator` method on the shared trainer."""
 
 from audiorep.separation.mixture_consistency import mixture_consistency
 from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from audiorep.config import check
 from audiorep.separation.mixture_consistency import mixture_consistency
 
 
@@ -31,6 +32,14 @@ class TDCNConfig:
     repeats: int = 2
     conv_kernel: int = 3
     consistency: str = "uniform"  # "uniform", "power" or "none"
+
+    def validate(self, key="model"):
+        check(self.num_channels >= 2, f"{key}.num_channels", self.num_channels, "an integer >= 2")
+        check(self.sample_rate >= 1000, f"{key}.sample_rate", self.sample_rate, "a rate in Hz >= 1000")
+        check(self.kernel_size >= 2 and self.kernel_size % 2 == 0, f"{key}.kernel_size", self.kernel_size,
+              "an even number of samples (the hop is half of it)")
+        check(self.consistency in ("uniform", "power", "none"), f"{key}.consistency", self.consistency,
+              "one of uniform, power, none")
 
 
 def _global_norm(channels: int) -> nn.GroupNorm:
@@ -64,10 +73,7 @@ class TDCNSeparator(nn.Module):
         cfg = config or TDCNConfig()
         if overrides:
             cfg = TDCNConfig(**{**asdict(cfg), **overrides})
-        if cfg.kernel_size % 2:
-            raise ValueError(f"TDCNConfig.kernel_size must be even, got {cfg.kernel_size}")
-        if cfg.consistency not in ("uniform", "power", "none"):
-            raise ValueError(f"TDCNConfig.consistency must be uniform/power/none, got {cfg.consistency!r}")
+        cfg.validate("TDCNConfig")
         self.config = cfg
         self.stride = cfg.kernel_size // 2
         self.analysis = nn.Conv1d(1, cfg.num_filters, cfg.kernel_size, stride=self.stride, bias=False)

@@ -1,5 +1,6 @@
 """Downstream tasks by name, each read from a dataset's standard local layout (nothing is
-downloaded). `load_task("fsdd_digit=/data/fsdd")`, or a path to a manifest CSV."""
+downloaded). `load_task("fsdd_digit=/data/fsdd")`, or a path to a manifest CSV; `synthetic`
+(or `synthetic=SEED`) gives the built-in world's held-out scene and event tasks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from audiorep.eval.tasks.fsdd import fsdd_digit_task, fsdd_speaker_task
 from audiorep.eval.tasks.manifest import manifest_task
 from audiorep.eval.tasks.nsynth import nsynth_instrument_task, nsynth_pitch_task
 from audiorep.eval.tasks.speech_commands import speech_commands_task
+from audiorep.eval.tasks.synthetic import synthetic_tasks
 from audiorep.eval.tasks.task import Fold, Task
 from audiorep.eval.tasks.voxceleb1 import voxceleb1_task
 
@@ -48,12 +50,19 @@ def load_task(spec: str, path: str | None = None) -> Task:
     return TASKS[spec](path)
 
 
+SYNTHETIC_PROBE = {"n_train": 700, "n_test": 500, "seed": 10_001}  # the demo's held-out scenes
+
+
 def load_tasks(spec: str) -> list[Task]:
-    """Like load_task, but a dataset name with several tasks (`fsdd=PATH`) gives all of them."""
+    """Like load_task, but a dataset name with several tasks (`fsdd=PATH`) gives all of them,
+    and `synthetic[=SEED]` the synthetic world's scene and event tasks."""
     name, _, path = spec.partition("=")
+    if name == "synthetic":
+        seed = int(path) if path else SYNTHETIC_PROBE["seed"]
+        return synthetic_tasks(SYNTHETIC_PROBE["n_train"], SYNTHETIC_PROBE["n_test"], seed)
     if path and name in TASK_GROUPS:
         return [load_task(t, path) for t in TASK_GROUPS[name]]
     return [load_task(spec)]
 
 
-__all__ = ["TASKS", "TASK_GROUPS", "Fold", "Task", "load_task", "load_tasks"]
+__all__ = ["TASKS", "TASK_GROUPS", "Fold", "Task", "load_task", "load_tasks", "synthetic_tasks"]

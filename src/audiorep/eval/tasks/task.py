@@ -18,6 +18,7 @@ ConfigError naming the group, so a leaking split cannot be evaluated by mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold, train_test_split
@@ -37,6 +38,9 @@ class Fold:
 
 @dataclass
 class Task:
+    """Clips are files (`paths`), or arrays in memory (`audio [N, T]` at `sample_rate`; then
+    `paths` only names them), as for the synthetic world's held-out scenes."""
+
     name: str
     paths: list[str]
     targets: np.ndarray  # class indices [N] (multi-class) or multi-hot float32 [N, C] (multi-label)
@@ -49,6 +53,8 @@ class Task:
     pitch_task: bool = False  # class names are MIDI note numbers: report pitch and chroma accuracy
     root: str = ""
     meta: dict = field(default_factory=dict)
+    audio: Any = None  # in-memory clips [N, T] (torch or numpy), instead of reading `paths`
+    sample_rate: int | None = None  # the rate of `audio`
 
     @property
     def n_classes(self) -> int:
@@ -158,6 +164,14 @@ def fold_from_splits(splits, targets=None, groups=None, valid_fraction: float = 
     if len(valid) == 0:
         train, valid = carve_validation(train, targets, groups, valid_fraction, seed)
     return Fold("split", train, valid, test)
+
+
+def held_out_fold(train: np.ndarray, test: np.ndarray, valid_fraction: float = 0.1) -> Fold:
+    """One fold from given train and test indices; the last `valid_fraction` of the training
+    indices validate (a linear probe trains on train + valid: every training clip, in order)."""
+    train = np.asarray(train)
+    n_valid = max(1, int(round(valid_fraction * len(train))))
+    return Fold("held_out", train[:-n_valid], train[-n_valid:], np.asarray(test))
 
 
 def carve_validation(train: np.ndarray, targets=None, groups=None, fraction: float = 0.1, seed: int = 0):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from audiorep.errors import CheckpointError
-from audiorep.train.checkpoint import load_checkpoint, save_checkpoint
+from audiorep.io.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_round_trip(tmp_path):

@@ -46,3 +46,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict checkpoint, found {type(state).__name__}")
     return state
+
+
+def save_separator(path: str | os.PathLike, model: torch.nn.Module, **extra) -> Path:
+    """A separator on its own (`kind: separator`: its config dataclass and weights, no
+    optimiser), for sharing; `audiorep.builders.load_separator` reads it, and reads a
+    separator method's training checkpoints too."""
+    from dataclasses import asdict
+
+    return save_checkpoint(path, {"kind": "separator", "model_config": asdict(model.config),
+                                  "state_dict": model.state_dict(), **extra})

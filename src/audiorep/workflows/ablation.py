@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from audiorep.builders import build_baselines, load_embedder
 from audiorep.config import load_config
-from audiorep.demo import evaluate_embedders, held_out_scenes
-from audiorep.eval.baselines import LogMelStatsEmbedder
-from audiorep.models.embedder import load_embedder, random_init_embedder
+from audiorep.eval.evaluate import evaluate
+from audiorep.eval.report import scores_table, summarise
+from audiorep.eval.tasks import load_tasks
 from audiorep.train.trainer import Trainer
+from audiorep.workflows.demo import held_out_tasks
 
 
 def variants(separators: list[str]) -> dict[str, list[str]]:
@@ -50,7 +52,7 @@ def run_ablation(out, separators: list[str], minutes: float | None = None, confi
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = [f"train.minutes={minutes}"] if steps is None else ["train.minutes=null", f"train.steps={steps}"]
-    runs, embedders, cfg = {}, {}, None
+    runs, models, cfg = {}, {}, None
     for name, variant in variants(separators).items():
         if only and name not in only:
             continue
@@ -58,49 +60,26 @@ def run_ablation(out, separators: list[str], minutes: float | None = None, confi
         print(f"[{name}] pretraining for {minutes} min" if steps is None else f"[{name}] pretraining for {steps} steps")
         summary = Trainer(cfg, progress=progress).fit()
         runs[name] = {k: summary[k] for k in ("steps", "seconds", "clips_per_second")}
-        embedders[name] = load_embedder(summary["checkpoint"])
-    embedders["random_init"] = random_init_embedder(cfg=cfg, seed=cfg.seed)
-    embedders["logmel"] = LogMelStatsEmbedder(cfg.data.sample_rate, cfg.frontend.n_mels, cfg.frontend.hop_ms)
+        models[name] = load_embedder(summary["checkpoint"])
+    models.update(build_baselines(cfg))
     if probe_tasks:
-        tasks = probe_on_tasks(embedders, probe_tasks, out / "probe", progress)
+        tasks = [t for spec in probe_tasks for t in load_tasks(spec)]
     else:
-        audio, events, scene, _ = held_out_scenes(cfg, probe_train + probe_test, progress)
-        tasks = evaluate_embedders(embedders, audio, events, scene, probe_train, seed=cfg.seed)
-    result = {"tasks": tasks, "pretrain": runs, "budget_minutes": minutes, "budget_steps": steps,
-              "separators": list(separators), "config": config, "overrides": list(overrides or [])}
+        tasks = held_out_tasks(cfg, probe_train, probe_test, progress)
+    rows = evaluate(models, tasks, probes=("linear",), out_dir=out / "probe", cache_dir=out / "probe" / "cache",
+                    batch_size=64, plots=False, seed=cfg.seed, progress=progress)
+    result = {"tasks": summarise(rows), "pretrain": runs, "budget_minutes": minutes, "budget_steps": steps,
+              "separators": list(separators), "config": config, "overrides": list(overrides or []), "results": rows}
     (out / "ablation.json").write_text(json.dumps(result, indent=2))
     (out / "ablation.md").write_text(ablation_markdown(result))
     return result
 
 
-def probe_on_tasks(embedders: dict, specs: list[str], out: Path, progress: bool = True) -> dict:
-    """Linear probe on evaluation-suite tasks (their own folds): {task: {metric, models, std}}."""
-    from audiorep.eval.evaluate import evaluate
-    from audiorep.eval.tasks import load_tasks
-
-    tasks = [t for spec in specs for t in load_tasks(spec)]
-    primary = {t.name: ("accuracy" if t.primary_metric == "pitch_accuracy" else t.primary_metric) for t in tasks}
-    rows = evaluate(embedders, tasks, probes=("linear",), out_dir=out, cache_dir=out / "cache", plots=False,
-                    progress=progress)
-    result = {t.name: {"metric": primary[t.name], "models": {}, "std": {}} for t in tasks}
-    for r in rows:
-        if r["metric"] == primary[r["task"]]:
-            result[r["task"]]["models"][r["model"]] = round(float(r["mean"]), 4)
-            result[r["task"]]["std"][r["model"]] = round(float(r["std"]), 4)
-    return result
-
-
 def ablation_markdown(result: dict) -> str:
-    tasks = result["tasks"]
-    names = list(next(iter(tasks.values()))["models"])
-    lines = ["| variant | " + " | ".join(f"{t} ({r['metric']})" for t, r in tasks.items()) + " | steps | minutes |",
-             "|---|" + "---|" * (len(tasks) + 2)]
-    for name in names:
-        run = result["pretrain"].get(name, {})
-        steps, minutes = run.get("steps", "-"), (f"{run['seconds'] / 60:.1f}" if "seconds" in run else "-")
-        cells = [f"{r['models'][name]:.3f}" + (f" ± {r['std'][name]:.3f}" if r.get("std") else "")
-                 for r in tasks.values()]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {steps} | {minutes} |")
+    runs = result["pretrain"]
+    extra = {"steps": {n: str(r["steps"]) for n, r in runs.items()},
+             "minutes": {n: f"{r['seconds'] / 60:.1f}" for n, r in runs.items()}}
     budget = (f"{result['budget_minutes']} min" if result.get("budget_steps") is None
               else f"{result['budget_steps']} steps")
-    return "\n".join(lines) + f"\n\nEqual budget: {budget} of pretraining per variant.\n"
+    return (scores_table(result["tasks"], rows_are="models", first_column="variant", extra_columns=extra)
+            + f"\nEqual budget: {budget} of pretraining per variant.\n")

@@ -1,0 +1,25 @@
+"""The built-in world's held-out scenes as two evaluation tasks, in memory: scene type
+(accuracy) and event tagging (multi-label, mAP). Their seed is not pretraining's, so every
+score is on scenes the representation never saw. The first `n_train` clips train the
+probe, the other `n_test` test it (one fold)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiorep.data.synthetic import generate_clips
+from audiorep.eval.tasks.task import Task, held_out_fold
+
+
+def synthetic_tasks(n_train: int, n_test: int, seed: int, sample_rate: int = 16000, clip_seconds: float = 4.0,
+                    max_events: int = 4, progress: bool = True) -> list[Task]:
+    """[scene task, events task] over the same n_train + n_test generated scenes."""
+    clips = generate_clips(n_train + n_test, seed, sample_rate, clip_seconds, max_events, progress=progress)
+    n = n_train + n_test
+    shared = dict(paths=[f"<synthetic scene {i}>" for i in range(n)],
+                  folds=[held_out_fold(np.arange(n_train), np.arange(n_train, n))],
+                  root=f"synthetic world, seed {seed}", audio=clips.audio, sample_rate=sample_rate)
+    scene = Task("scene", targets=clips.scene.numpy(), class_names=list(clips.scene_names), **shared)
+    events = Task("events", targets=clips.events.numpy(), class_names=list(clips.class_names), multilabel=True,
+                  **shared)
+    return [scene.check(), events.check()]

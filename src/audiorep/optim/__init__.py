@@ -1,0 +1,1 @@
+"""Optimisation pieces the trainer uses and `audiorep.builders` builds from config."""

@@ -1,0 +1,60 @@
+"""When a run writes its checkpoints: `last.pt` every `checkpoint_every` steps and at the end
+(what `--resume` reads), and named ones kept at fractions of the run
+(`train.keep_checkpoints: {early: 0.1, middle: 0.4, late: 1.0}`), which separation-based
+SSL uses as separators at different stages of convergence.
+
+A run's progress counts steps or wall clock, whichever budget binds first, so a kept
+checkpoint marks a fraction of the budget, not of the steps. Every file is a whole,
+resumable training state, written atomically (`audiorep.io.checkpoint`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from audiorep.io.checkpoint import load_checkpoint, save_checkpoint
+
+LAST = "last.pt"
+
+
+class Checkpointing:
+    def __init__(self, out_dir: Path, every: int, keep: dict[str, float], enabled: bool = True):
+        self.out_dir = Path(out_dir)
+        self.every = every
+        self.enabled = enabled
+        self.pending = sorted(keep.items(), key=lambda kv: kv[1])
+
+    @property
+    def last(self) -> Path:
+        return self.out_dir / LAST
+
+    def load_last(self) -> dict:
+        return load_checkpoint(self.last, map_location="cpu")
+
+    def after_step(self, step: int, progress: float, state: Callable[[], dict]) -> None:
+        """Write last.pt when due, and every kept checkpoint whose fraction the run has reached."""
+        self._write(self._reached(progress), step % self.every == 0, state)
+
+    def finish(self, progress: float, state: Callable[[], dict]) -> None:
+        """The run is over (progress 1) or stopped: last.pt, and the kept checkpoints reached."""
+        self._write(self._reached(progress), True, state)
+
+    def skip_reached(self, progress: float) -> None:
+        """On resume: the fractions already passed were written by the first run."""
+        self._reached(progress)
+
+    def _reached(self, progress: float) -> list[str]:
+        names = []
+        while self.pending and progress >= self.pending[0][1]:
+            names.append(self.pending.pop(0)[0])
+        return names
+
+    def _write(self, names: list[str], last: bool, state: Callable[[], dict]) -> None:
+        if not self.enabled or not (names or last):
+            return
+        snapshot = state()
+        for name in names:
+            save_checkpoint(self.out_dir / f"{name}.pt", snapshot)
+        if last:
+            save_checkpoint(self.last, snapshot)

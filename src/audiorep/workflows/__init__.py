@@ -1,0 +1,1 @@
+"""Whole runs that compose training and evaluation: the demo and the ablations."""

@@ -182,11 +182,11 @@ def simclr_share(device: torch.device, repeats: int) -> dict:
 
     def step():
         method.zero_grad(set_to_none=True)
-        method(audio, generator)["loss"].backward()
+        method({"audio": audio}, generator)["loss"].backward()
 
     def recipe_chain():
         with torch.no_grad():
-            method.wave_augment(views, generator)
+            method.views.waves(views, generator)
 
     def whole_chain():
         with torch.no_grad():

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
-import torch
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -76,29 +74,12 @@ def pretrain(chain: list, setting: str, steps: int, out: Path, seed: int, extra:
     return summary, cfg
 
 
-def probe_synthetic(embedders: dict, cfg, n_train=700, n_test=500) -> dict:
-    from audiorep.builders import generate_synthetic_audio
-    from audiorep.demo import evaluate_embedders
-
-    s = cfg.data.synthetic
-    audio, _, events, scene, _ = generate_synthetic_audio(n_train + n_test, s.seed + 10_000, cfg.data.sample_rate,
-                                                          s.clip_seconds, s.max_events, with_labels=True)
-    res = evaluate_embedders(embedders, audio, events, scene, n_train)
-    return {f"{task} ({r['metric']})": r["models"] for task, r in res.items()}
-
-
-def probe_fsdd(embedders: dict) -> dict:
+def probe(embedders: dict, tasks: list, seed: int) -> dict:
+    """{task: {"metric", "models": {model: mean}, ...}} from the evaluation package's linear probe."""
     from audiorep.eval.evaluate import evaluate
-    from audiorep.eval.tasks import load_tasks
+    from audiorep.eval.report import summarise
 
-    tasks = load_tasks(f"fsdd={SHARED / 'fsdd'}")
-    with tempfile.TemporaryDirectory() as cache:
-        rows = evaluate(embedders, tasks, probes=("linear",), cache_dir=cache, plots=False)
-    out = {}
-    for r in rows:
-        if r["metric"] == "accuracy":
-            out.setdefault(f"{r['task']} (accuracy)", {})[r["model"]] = round(r["mean"], 4)
-    return out
+    return summarise(evaluate(embedders, tasks, probes=("linear",), batch_size=64, plots=False, seed=seed))
 
 
 def main():
@@ -113,8 +94,10 @@ def main():
     p.add_argument("overrides", nargs="*", help="key=value overrides of the simclr_demo recipe")
     args = p.parse_args()
 
-    from audiorep.eval.baselines import LogMelStatsEmbedder
-    from audiorep.models.embedder import load_embedder, random_init_embedder
+    from audiorep.builders import build_baselines, load_embedder
+    from audiorep.eval.report import scores_table
+    from audiorep.eval.tasks import load_tasks
+    from audiorep.workflows.demo import held_out_tasks
 
     embedders, runs, cfg = {}, {}, None
     for name in args.chains:
@@ -123,15 +106,13 @@ def main():
                                 args.overrides)
         embedders[f"ssl_{name}"] = load_embedder(summary["checkpoint"])
         runs[name] = {k: summary[k] for k in ("steps", "wall_s", "clips_per_second")}
-    embedders["random_init"] = random_init_embedder(cfg=cfg, seed=args.seed)
-    embedders["logmel"] = LogMelStatsEmbedder(cfg.data.sample_rate, cfg.frontend.n_mels, cfg.frontend.hop_ms)
-    scores = probe_synthetic(embedders, cfg) if args.setting == "synthetic" else probe_fsdd(embedders)
+    embedders.update(build_baselines(cfg, seed=args.seed))
+    tasks = held_out_tasks(cfg, 700, 500) if args.setting == "synthetic" else load_tasks(f"fsdd={SHARED / 'fsdd'}")
+    summary = probe(embedders, tasks, args.seed)
+    scores = {f"{task} ({r['metric']})": r["models"] for task, r in summary.items()}
     result = {"setting": args.setting, "steps": args.steps, "pretrain": runs, "scores": scores,
               "chains": {name: CHAINS[name] for name in args.chains}}
-    names = list(embedders)
-    print("| task | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
-    for task, row in scores.items():
-        print(f"| {task} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
+    print(scores_table(summary))
     print(json.dumps(runs))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

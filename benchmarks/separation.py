@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
 import torch
 
+from audiorep.builders import load_separator
+from audiorep.config import load_config
 from audiorep.data.synthetic import SyntheticWorld
+from audiorep.io.checkpoint import load_checkpoint
 from audiorep.objectives.si_snr import si_snr_matrix
-from audiorep.separation.clip_batches import synthetic_pool
 from audiorep.separation.metrics import evaluate_separator
-from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator, count_parameters
-from audiorep.separation.train import SeparatorTrainConfig, load_separator, train_separator
-from audiorep.train.checkpoint import load_checkpoint
+from audiorep.separation.tdcn import count_parameters
+from audiorep.train.trainer import Trainer
 
 
 def real_time_factor(model, sample_rate: int, seconds: float = 10.0, repeats: int = 3) -> float:
@@ -92,7 +95,7 @@ def main(argv=None) -> int:
     p.add_argument("--clip-seconds", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--warmup-steps", type=int, default=0)
-    p.add_argument("--lr-decay", default="none", choices=["none", "cosine"])
+    p.add_argument("--lr-decay", default="none", choices=["none", "cosine"], help="after the warm-up")
     p.add_argument("--background", action="store_true",
                    help="train on scenes with background noise (the test mixtures never have it)")
     p.add_argument("--train-scenes", type=int, default=1500)
@@ -104,22 +107,21 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out_dir)
-    model_cfg = TDCNConfig(num_channels=args.channels, sample_rate=args.sample_rate, kernel_size=64)
 
     for objective in [o for o in args.objectives.split(",") if o in ("mixit", "pit")]:
         minutes = args.mixit_minutes if objective == "mixit" else args.pit_minutes
-        pool = synthetic_pool(args.train_scenes, args.sample_rate, args.clip_seconds, seed=1,
-                              background=args.background)
-        if objective == "mixit":
-            pool.sources = None  # MixIT never sees isolated sources
-        cfg = SeparatorTrainConfig(objective=objective, batch_size=args.batch_size, clip_seconds=args.clip_seconds,
-                                   learning_rate=args.lr, warmup_steps=args.warmup_steps,
-                                   lr_decay=args.lr_decay, max_steps=args.max_steps, max_minutes=minutes, log_every=100)
-        torch.manual_seed(0)
-        model = TDCNSeparator(model_cfg)
-        print(f"training {objective}: {count_parameters(model) / 1e6:.2f} M params, budget {minutes} min", flush=True)
-        train_separator(model, pool, cfg, out / objective, log=lambda s: print(s, flush=True))
-        del pool
+        clips_per_input = 2 if objective == "mixit" else 1  # MixIT never sees isolated sources
+        cfg = load_config(f"separator_{objective}", [
+            f"method.model.num_channels={args.channels}", f"data.sample_rate={args.sample_rate}",
+            f"data.clip_seconds={args.clip_seconds}", f"data.synthetic.n_clips={args.train_scenes}",
+            "data.synthetic.seed=1", f"data.synthetic.background={str(args.background).lower()}",
+            f"train.batch_size={args.batch_size * clips_per_input}", f"train.lr={args.lr}",
+            f"train.warmup_steps={args.warmup_steps}",
+            f"train.lr_schedule={'constant' if args.lr_decay == 'none' else 'cosine'}", "train.final_lr_fraction=0.05",
+            f"train.steps={args.max_steps}", f"train.minutes={minutes}", "train.log_every=100",
+            f"train.out_dir={out / objective}"])
+        print(f"training {objective}: budget {minutes} min", flush=True)
+        print(Trainer(cfg, progress=False).fit(), flush=True)
 
     world = SyntheticWorld(sample_rate=args.sample_rate, clip_seconds=4.0, max_events=4, background=False)
     test = world.generate(args.test_scenes, seed=12345)  # training pools use seed 1
@@ -132,22 +134,25 @@ def main(argv=None) -> int:
             continue
         state = load_checkpoint(ckpt)
         model = load_separator(ckpt)
+        train, data = state["config"]["train"], state["config"]["data"]
+        inputs = train["batch_size"] // (2 if objective == "mixit" else 1)
         entry = {
             "params_m": round(count_parameters(model) / 1e6, 3),
             "channels": model.num_channels,
             "train_steps": state["step"],
-            "train_minutes": round(state["minutes"], 1),
-            "train_examples": state["step"] * state["train_config"]["batch_size"],
-            "train_clip_seconds": state["train_config"]["clip_seconds"],
-            "train_batch_size": state["train_config"]["batch_size"],
-            "train_learning_rate": state["train_config"]["learning_rate"],
-            "train_warmup_steps": state["train_config"].get("warmup_steps", 0),
-            "train_lr_decay": state["train_config"].get("lr_decay", "none"),
+            "train_minutes": round(state["elapsed_s"] / 60, 1),
+            "train_examples": state["step"] * inputs,
+            "train_clip_seconds": data["clip_seconds"],
+            "train_batch_size": inputs,
+            "train_learning_rate": train["lr"],
+            "train_warmup_steps": train["warmup_steps"],
+            "train_lr_decay": "none" if train["lr_schedule"] == "constant" else train["lr_schedule"],
             "train_scenes_background": args.background,
             "rtf_cpu": round(real_time_factor(model, args.sample_rate), 4),
             "rtf_threads": args.threads,
             "by_num_sources": evaluate_separator(model, mixtures, test.sources),
             "stages": {},
+            "trainer": "shared trainer, separator method",
         }
         for stage in ("early", "middle"):
             if (out / objective / f"{stage}.pt").is_file():
@@ -163,6 +168,7 @@ def main(argv=None) -> int:
             spectrogram_figure(args.figure, model, mixtures[i], test.sources[i], args.sample_rate,
                                f"MixIT separator ({entry['train_minutes']} min CPU): mixture, true sources, channels")
     result["device"] = "cpu"
+    result["command"] = shlex.join(["python", *sys.argv])
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(json.dumps(result, indent=2))

@@ -22,7 +22,7 @@ import torch
 
 from audiorep.io.audio import load_audio
 from audiorep.separation.metrics import evaluate_separator
-from audiorep.separation.train import load_separator
+from audiorep.builders import load_separator
 from audiorep.io.checkpoint import load_checkpoint
 
 FSDD = Path(__file__).resolve().parents[2] / "shared" / "data" / "fsdd"

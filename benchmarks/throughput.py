@@ -17,9 +17,9 @@ import time
 
 import torch
 
+from audiorep.builders import random_init_embedder
 from audiorep.config import load_config
 from audiorep.data.sources import ArraySource
-from audiorep.models.embedder import random_init_embedder
 from audiorep.train.trainer import Trainer
 
 
@@ -32,16 +32,16 @@ def pretrain_throughput(recipe: str, steps: int, warmup: int, device: str, overr
     times = []
 
     class Timed(Trainer):
-        def _set_lr(self):
+        def _optimise(self, batch):
             times.append(time.perf_counter())
-            return super()._set_lr()
+            return super()._optimise(batch)
 
     with tempfile.TemporaryDirectory() as out:
         Timed(cfg, out_dir=out, progress=False, source=ArraySource(audio, cfg.data.sample_rate)).fit()
     seconds = times[-1] - times[warmup]
     timed_steps = len(times) - 1 - warmup
-    return {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder.name,
-            "width": cfg.encoder.width, "steps_timed": timed_steps,
+    return {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder["name"],
+            "width": cfg.encoder.get("width"), "steps_timed": timed_steps,
             "seconds_per_step": round(seconds / timed_steps, 4),
             "clips_per_second": round(timed_steps * cfg.train.batch_size / seconds, 2)}
 

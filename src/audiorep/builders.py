@@ -89,7 +89,11 @@ def build_embedder(cfg: Config) -> AudioEmbedder:
 def _trained_config(path, state: dict) -> Config:
     if "config" not in state:
         raise CheckpointError(f"{path}: not an audiorep checkpoint (no config entry)")
-    return config_from_dict(state["config"])
+    tree = state["config"]
+    if state.get("format") == "audiorep-checkpoint/1" and tree.get("encoder", {}).get("name") != "cnn":
+        # format 1 wrote one encoder section for all encoders, with the CNN's key in it
+        tree = {**tree, "encoder": {k: v for k, v in tree["encoder"].items() if k != "convs_per_stage"}}
+    return config_from_dict(tree)
 
 
 def load_embedder(checkpoint_path, device: str | torch.device = "cpu") -> AudioEmbedder:
@@ -199,12 +203,13 @@ def build_source(cfg: Config, fields: tuple[str, ...] = ("audio",), progress: bo
     """The clip source a config names: the synthetic world (generated in memory, with its
     isolated sources when `fields` asks for them), a folder or a manifest."""
     d = cfg.data
-    if d.source != "synthetic":
-        if "sources" in fields:
-            raise ConfigError(f"this method needs isolated sources, which data.source={d.source} does not have; "
-                              "use data.source=synthetic")
-        return FolderSource(d.path, sample_rate=d.sample_rate) if d.source == "folder" else \
-            ManifestSource(d.path, sample_rate=d.sample_rate)
+    if d.source != "synthetic" and "sources" in fields:
+        raise ConfigError(f"this method needs isolated sources, which data.source={d.source} does not have; "
+                          "use data.source=synthetic")
+    if d.source == "folder":
+        return FolderSource(d.path, sample_rate=d.sample_rate)
+    if d.source == "manifest":
+        return ManifestSource(d.path, sample_rate=d.sample_rate)
     s = d.synthetic
     clips = generate_clips(s.n_clips, s.seed, d.sample_rate, s.clip_seconds, s.max_events, s.background,
                            sources="sources" in fields, progress=progress)

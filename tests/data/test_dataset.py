@@ -80,3 +80,33 @@ def test_real_fsdd_clips_resampled_and_padded(shared_data):
     batch = collate_clips([ds[i] for i in range(len(ds))])
     assert batch["audio"].shape == (5, 16000) and not batch["errors"]
     assert torch.isfinite(batch["audio"]).all() and (batch["audio"].abs().amax(1) > 0.01).all()
+
+
+def scene_source(n=6, k=3, seconds=2.0, rate=1000):
+    """Clips whose time-aligned `sources` field sums to the audio, sample for sample."""
+    sources = torch.randn(n, k, int(seconds * rate), generator=torch.Generator().manual_seed(0))
+    return ArraySource(sources.sum(1), rate, fields={"sources": sources})
+
+
+def test_a_batch_is_a_mapping_of_named_fields_cropped_at_one_place():
+    source = scene_source()
+    assert source.fields == ("audio", "sources")
+    ds = ClipDataset(source, 1000, 0.5, seed=3, fields=("audio", "sources"))
+    batch = next(iter(DataLoader(ds, batch_size=4, collate_fn=ds.collate_fn)))
+    assert batch["audio"].shape == (4, 500) and batch["sources"].shape == (4, 3, 500)
+    torch.testing.assert_close(batch["sources"].sum(1), batch["audio"])
+    plain = ClipDataset(source, 1000, 0.5, seed=3)  # only what is asked for travels
+    assert set(plain[0]) == {"audio", "index"} and torch.equal(plain[0]["audio"], ds[0]["audio"])
+
+
+def test_fields_are_resampled_with_the_audio():
+    fields = scene_source().load_fields(0, seconds=0.5, rng=np.random.default_rng(0), sample_rate=2000)
+    assert fields["audio"].shape == (1000,) and fields["sources"].shape == (3, 1000)
+    np.testing.assert_allclose(fields["sources"].sum(0), fields["audio"], atol=1e-4)
+
+
+def test_asking_a_source_for_a_field_it_lacks_names_it():
+    with pytest.raises(ConfigError, match="has no sources .*holds audio"):
+        ClipDataset(ramp_source(), 1000, 0.5, fields=("audio", "sources"))
+    with pytest.raises(ConfigError, match="field 'sources' must be"):
+        ArraySource(torch.zeros(4, 100), 1000, fields={"sources": torch.zeros(4, 2, 99)})

@@ -193,3 +193,20 @@ def test_generated_folds_are_stratified():
     ids = make_fold_ids(targets, n_folds=5)
     for k in range(1, 6):
         assert (targets[ids == k] == 1).sum() == 2
+
+
+def test_the_synthetic_worlds_held_out_scenes_are_two_tasks_over_one_embedding(tmp_path):
+    from audiorep.builders import build_baseline
+    from audiorep.eval.embedding_cache import EmbeddingCache
+    from audiorep.eval.evaluate import evaluate
+    from audiorep.eval.tasks import synthetic_tasks
+
+    scene, events = synthetic_tasks(30, 20, seed=5, clip_seconds=1.0, progress=False)
+    assert (scene.name, events.name, events.multilabel) == ("scene", "events", True)
+    fold = scene.folds[0]
+    assert sorted([*fold.train, *fold.valid]) == list(range(30)) and list(fold.test) == list(range(30, 50))
+    cache = EmbeddingCache(None, progress=False)
+    logmel = build_baseline("logmel")
+    assert cache.key(logmel, scene) == cache.key(logmel, events)  # same clips, one embedding
+    rows = evaluate({"logmel": logmel}, [scene, events], plots=False, progress=False, log=lambda _: None)
+    assert {(r["task"], r["metric"]) for r in rows} >= {("scene", "accuracy"), ("events", "mAP")}

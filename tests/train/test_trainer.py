@@ -122,3 +122,35 @@ def test_online_probe_scores_are_logged_while_training(tmp_path):
     scored = [float(r["probe_accuracy"]) for r in rows if r["probe_accuracy"]]
     assert [r["step"] for r in rows if r["probe_accuracy"]] == ["2", "4"]
     assert all(0.0 <= s <= 1.0 for s in scored)
+
+
+def test_each_log_row_averages_its_own_window_and_after_step_follows_every_step(tmp_path, monkeypatch):
+    original, seen = SimCLR.forward, []
+
+    def counting(self, batch, generator=None):
+        return {**original(self, batch, generator), "call": float(len(seen) + 1)}
+
+    monkeypatch.setattr(SimCLR, "forward", counting)
+    monkeypatch.setattr(SimCLR, "after_step", lambda self, step, progress: seen.append((step, progress)))
+    Trainer(tiny_cfg(tmp_path, "train.steps=5", "train.log_every=2"), progress=False, source=toy_source()).fit()
+    with open(tmp_path / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["step"], float(r["call"])) for r in rows] == [("2", 1.5), ("4", 3.5), ("5", 5.0)]
+    assert [s for s, _ in seen] == [1, 2, 3, 4, 5] and [p for _, p in seen] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_a_raw_waveform_encoder_trains_through_the_same_loop(tmp_path):
+    cfg = tiny_cfg(tmp_path, "train.steps=3", "frontend.name=waveform", "encoder={name: waveform_cnn, width: 4}",
+                   "method.spec_augment=[]")
+    summary = Trainer(cfg, progress=False, source=toy_source()).fit()
+    assert summary["steps"] == 3 and all(np.isfinite(read_losses(tmp_path / "metrics.csv")))
+    assert load_embedder(tmp_path / "last.pt").frontend.produces == "waveform"
+
+
+def test_spectrogram_masks_on_a_waveform_front_end_are_refused(tmp_path):
+    from audiorep.builders import build_method
+    from audiorep.errors import ConfigError
+
+    cfg = tiny_cfg(tmp_path, "frontend.name=waveform", "encoder={name: waveform_cnn, width: 4}")
+    with pytest.raises(ConfigError, match="'method.spec_augment': the waveform front-end makes no spectrogram"):
+        build_method(cfg)

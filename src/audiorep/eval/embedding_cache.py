@@ -162,5 +162,8 @@ class EmbeddingCache:
         audio = torch.as_tensor(task.audio, dtype=torch.float32)
         if task.sample_rate != model.sample_rate:
             audio = fft_resample(audio, task.sample_rate, model.sample_rate)
+        if task.clip_seconds is not None:  # the first clip_seconds, zero-padded, as for files
+            n = int(round(task.clip_seconds * model.sample_rate))
+            audio = torch.nn.functional.pad(audio[:, :n], (0, max(0, n - audio.shape[1])))
         return embed_in_batches(lambda wave: scene_embeddings(model, wave.to(self.device), self.chunk_seconds),
                                 audio, self.batch_size)

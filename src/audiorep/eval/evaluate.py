@@ -9,6 +9,8 @@ Pitch tasks also report pitch and chroma accuracy of the predicted MIDI note."""
 from __future__ import annotations
 
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -87,9 +89,9 @@ def evaluate(models: dict, tasks: list[Task], probes=("linear",), out_dir=None, 
             if plots and out_dir is not None:
                 _plots(Path(out_dir), model_name, task, x, predictions, map_method, seed)
     if out_dir is not None:
-        write_all(rows, out_dir, {"tasks": [{"name": t.name, "root": t.root, "n_clips": len(t.paths),
-                                             "folds": [f.name for f in t.folds], "multilabel": t.multilabel,
-                                             "clip_seconds": t.clip_seconds} for t in tasks]})
+        tasks_run = [{"name": t.name, "root": t.root, "n_clips": len(t.paths), "folds": [f.name for f in t.folds],
+                      "multilabel": t.multilabel, "clip_seconds": t.clip_seconds} for t in tasks]
+        write_all(rows, out_dir, {"command": shlex.join(sys.argv), "tasks": tasks_run})
     return rows
 
 

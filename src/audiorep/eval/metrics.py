@@ -53,41 +53,40 @@ def _multi_hot(y_true: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def average_precision_per_class(y_true, scores) -> np.ndarray:
-    """AP per class [C]; NaN where a class has no positive example."""
+def _per_class(y_true, scores, score_fn, usable) -> np.ndarray:
+    """`score_fn(targets[:, c], scores[:, c])` for every class c where `usable(n_pos, n)`; NaN elsewhere."""
     scores = _as_numpy(scores).astype(np.float64)
     targets = _multi_hot(_as_numpy(y_true), scores.shape[1])
-    ap = np.full(scores.shape[1], np.nan)
-    for c in np.flatnonzero(targets.sum(axis=0) > 0):
-        ap[c] = average_precision_score(targets[:, c], scores[:, c])
-    return ap
+    out = np.full(scores.shape[1], np.nan)
+    for c in np.flatnonzero(usable(targets.sum(axis=0), targets.shape[0])):
+        out[c] = score_fn(targets[:, c], scores[:, c])
+    return out
+
+
+def _macro(per_class: np.ndarray, nothing_to_score: str) -> float:
+    if np.all(np.isnan(per_class)):
+        raise ValueError(nothing_to_score)
+    return float(np.nanmean(per_class))
+
+
+def average_precision_per_class(y_true, scores) -> np.ndarray:
+    """AP per class [C]; NaN where a class has no positive example."""
+    return _per_class(y_true, scores, average_precision_score, lambda n_pos, n: n_pos > 0)
 
 
 def mean_average_precision(y_true, scores) -> float:
     """Macro mAP over classes with at least one positive. `y_true`: multi-hot [N, C] or indices [N]."""
-    ap = average_precision_per_class(y_true, scores)
-    if np.all(np.isnan(ap)):
-        raise ValueError("mAP: no class has a positive example")
-    return float(np.nanmean(ap))
+    return _macro(average_precision_per_class(y_true, scores), "mAP: no class has a positive example")
 
 
 def auc_per_class(y_true, scores) -> np.ndarray:
     """ROC AUC per class [C]; NaN where a class has only positives or only negatives."""
-    scores = _as_numpy(scores).astype(np.float64)
-    targets = _multi_hot(_as_numpy(y_true), scores.shape[1])
-    auc = np.full(scores.shape[1], np.nan)
-    n_pos = targets.sum(axis=0)
-    for c in np.flatnonzero((n_pos > 0) & (n_pos < targets.shape[0])):
-        auc[c] = roc_auc_score(targets[:, c], scores[:, c])
-    return auc
+    return _per_class(y_true, scores, roc_auc_score, lambda n_pos, n: (n_pos > 0) & (n_pos < n))
 
 
 def auc_roc(y_true, scores) -> float:
     """Macro ROC AUC over classes that have both positives and negatives."""
-    auc = auc_per_class(y_true, scores)
-    if np.all(np.isnan(auc)):
-        raise ValueError("AUC: no class has both positive and negative examples")
-    return float(np.nanmean(auc))
+    return _macro(auc_per_class(y_true, scores), "AUC: no class has both positive and negative examples")
 
 
 def dprime(auc: float) -> float:

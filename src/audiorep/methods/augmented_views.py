@@ -1,9 +1,10 @@
-"""The parts contrastive methods share: view chains, view embedding, and their config keys.
+"""The parts view-based methods share: view chains, view embedding, the projector, and their
+config keys.
 
 A view is the waveform chain (random crop, gain, pitch, ... run without gradients) -> the
 embedder's front-end -> the spectrogram chain (masking) -> the encoder -> a pooled
-embedding. Methods compose `AugmentedViews` with a projector (`ProjectionHead`) and their
-own objective; they import no other method.
+embedding -> the projector. `ViewMethod` sets these up; a method (SimCLR, BYOL, separation
+SSL) adds its own views and objective, and imports no other method.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from torch import nn
 from audiorep.augment.compose import build_chain
 from audiorep.config import check
 from audiorep.errors import ConfigError
-from audiorep.methods.base import MethodConfig
+from audiorep.methods.base import Method, MethodConfig
+from audiorep.models.heads import ProjectionHead
 
 
 def default_wave_chain() -> list[dict]:
@@ -81,3 +83,16 @@ class AugmentedViews(nn.Module):
     def embed(self, embedder: nn.Module, waves: torch.Tensor, generator=None) -> torch.Tensor:
         """Waveforms [B, T] -> pooled embeddings [B, D], with gradients into the encoder."""
         return embedder.embed_features(self.features(embedder.frontend, waves, generator))
+
+
+class ViewMethod(Method):
+    """Base of methods that embed augmented views: `cfg`, `embedder` (the representation that is
+    kept), `views` (its chains) and `projector` (where the objective lives)."""
+
+    def __init__(self, cfg: ViewsConfig, embedder: nn.Module, sample_rate: int):
+        super().__init__()
+        self.cfg = cfg
+        self.sample_rate = sample_rate
+        self.embedder = embedder
+        self.views = AugmentedViews(cfg, sample_rate, embedder.frontend)
+        self.projector = ProjectionHead(embedder.embedding_size, cfg.projection_hidden, cfg.projection_dim)

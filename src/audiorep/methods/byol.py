@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from audiorep.config import check
-from audiorep.methods.augmented_views import AugmentedViews, ViewsConfig
-from audiorep.methods.base import Method
+from audiorep.methods.augmented_views import ViewMethod, ViewsConfig
 from audiorep.models.embedder import AudioEmbedder
 from audiorep.models.heads import ProjectionHead
 from audiorep.models.momentum_teacher import MomentumTeacher, momentum_at
@@ -34,15 +33,11 @@ class BYOLConfig(ViewsConfig):
         check(0 <= self.momentum < 1, f"{key}.momentum", self.momentum, "a number in [0, 1)")
 
 
-class BYOL(Method):
+class BYOL(ViewMethod):
     Config = BYOLConfig
 
     def __init__(self, cfg: BYOLConfig, embedder: AudioEmbedder, sample_rate: int):
-        super().__init__()
-        self.cfg = cfg
-        self.embedder = embedder
-        self.views = AugmentedViews(cfg, sample_rate, embedder.frontend)
-        self.projector = ProjectionHead(embedder.embedding_size, cfg.projection_hidden, cfg.projection_dim)
+        super().__init__(cfg, embedder, sample_rate)
         self.predictor = ProjectionHead(cfg.projection_dim, cfg.predictor_hidden, cfg.projection_dim)
         self.teacher = MomentumTeacher(embedder=embedder, projector=self.projector)
         self.momentum = cfg.momentum

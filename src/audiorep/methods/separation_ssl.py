@@ -27,10 +27,9 @@ from audiorep.augment.compose import build_chain
 from audiorep.augment.crop import RandomCrop
 from audiorep.config import check
 from audiorep.frontend.resample import fft_resample
-from audiorep.methods.augmented_views import AugmentedViews, ContrastiveConfig
-from audiorep.methods.base import Method
+from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod
 from audiorep.models.embedder import AudioEmbedder
-from audiorep.models.heads import CoincidenceHead, ProjectionHead
+from audiorep.models.heads import CoincidenceHead
 from audiorep.objectives.bilinear import bilinear_contrastive
 from audiorep.objectives.coincidence import coincidence_loss, coincidence_pairs
 from audiorep.objectives.ntxent import nt_xent
@@ -65,24 +64,18 @@ class SeparationSSLConfig(ContrastiveConfig):
               self.coincidence_weight, "> 0 when similarity is none (no objective left)")
 
 
-class SeparationSSL(Method):
+class SeparationSSL(ViewMethod):
     Config = SeparationSSLConfig
 
     def __init__(self, cfg: SeparationSSLConfig, embedder: AudioEmbedder, sample_rate: int,
                  separators: list[nn.Module] = ()):
-        super().__init__()
-        self.cfg = cfg
-        self.sample_rate = sample_rate
-        self.embedder = embedder
+        super().__init__(cfg, embedder, sample_rate)
         self.front = SeparationFrontEnd(list(separators)) if separators else None
         self.crop = RandomCrop(cfg.view_seconds, sample_rate)
         self.scene_augment = build_chain(cfg.scene_augment, sample_rate)
-        self.views = AugmentedViews(cfg, sample_rate, embedder.frontend)
-        dim = embedder.embedding_size
-        self.projector = ProjectionHead(dim, cfg.projection_hidden, cfg.projection_dim)
         if cfg.similarity == "bilinear":
             self.bilinear = torch.nn.Parameter(torch.eye(cfg.projection_dim))
-        self.coincidence = CoincidenceHead(dim) if cfg.coincidence_weight > 0 else None
+        self.coincidence = CoincidenceHead(embedder.embedding_size) if cfg.coincidence_weight > 0 else None
 
     @torch.no_grad()
     def separated_views(self, mixture: torch.Tensor, generator) -> torch.Tensor:

@@ -12,10 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from audiorep.methods.augmented_views import AugmentedViews, ContrastiveConfig
-from audiorep.methods.base import Method
-from audiorep.models.embedder import AudioEmbedder
-from audiorep.models.heads import ProjectionHead
+from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod
 from audiorep.objectives.ntxent import nt_xent
 
 
@@ -24,15 +21,8 @@ class SimCLRConfig(ContrastiveConfig):
     name: str = "simclr"
 
 
-class SimCLR(Method):
+class SimCLR(ViewMethod):
     Config = SimCLRConfig
-
-    def __init__(self, cfg: SimCLRConfig, embedder: AudioEmbedder, sample_rate: int):
-        super().__init__()
-        self.cfg = cfg
-        self.embedder = embedder
-        self.views = AugmentedViews(cfg, sample_rate, embedder.frontend)
-        self.projector = ProjectionHead(embedder.embedding_size, cfg.projection_hidden, cfg.projection_dim)
 
     def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict:
         audio = batch["audio"]

@@ -14,22 +14,18 @@ import torch
 from torch import nn
 
 from audiorep.config import check
+from audiorep.models.encoder_config import EncoderConfig
 
 
 @dataclass
-class CNNConfig:
-    """The `encoder:` section for `name: cnn`."""
+class CNNConfig(EncoderConfig):
+    """The `encoder:` section for `name: cnn` (width doubles at each of the four stages)."""
 
     name: str = "cnn"
-    width: int = 32  # channels of the first stage; doubled at each of the four stages
-    embedding_dim: int = 512
-    dropout: float = 0.0
-    convs_per_stage: int = 1  # extra 3x3 convolutions after each strided one, plus one
+    convs_per_stage: int = 1  # 3x3 convolutions per stage: the strided one, then more at stride 1
 
     def validate(self, key):
-        check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
-        check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
-        check(0 <= self.dropout < 1, f"{key}.dropout", self.dropout, "a probability in [0, 1)")
+        super().validate(key)
         check(self.convs_per_stage >= 1, f"{key}.convs_per_stage", self.convs_per_stage, "an integer >= 1")
 
 

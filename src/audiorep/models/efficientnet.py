@@ -12,22 +12,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from audiorep.config import check
+from audiorep.models.encoder_config import EncoderConfig
 
 
 @dataclass
-class EfficientNetConfig:
-    """The `encoder:` section for `name: efficientnet_b0`."""
+class EfficientNetConfig(EncoderConfig):
+    """The `encoder:` section for `name: efficientnet_b0` (B0's widths scaled by width / 32)."""
 
     name: str = "efficientnet_b0"
-    width: int = 32  # B0's widths scaled by width / 32
-    embedding_dim: int = 512
-    dropout: float = 0.0
-
-    def validate(self, key):
-        check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
-        check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
-        check(0 <= self.dropout < 1, f"{key}.dropout", self.dropout, "a probability in [0, 1)")
 
 # (expand ratio, channels, repeats, stride (freq, time), kernel) for B0
 _B0_STAGES = [

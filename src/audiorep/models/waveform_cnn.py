@@ -12,22 +12,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from audiorep.config import check
+from audiorep.models.encoder_config import EncoderConfig
 
 
 @dataclass
-class WaveformCNNConfig:
-    """The `encoder:` section for `name: waveform_cnn`."""
+class WaveformCNNConfig(EncoderConfig):
+    """The `encoder:` section for `name: waveform_cnn` (width x1, x2, x4 deeper in)."""
 
     name: str = "waveform_cnn"
-    width: int = 32  # channels of the first layers; 2x and 4x deeper in
-    embedding_dim: int = 512
-    dropout: float = 0.0
-
-    def validate(self, key):
-        check(self.width >= 4, f"{key}.width", self.width, "an integer >= 4")
-        check(self.embedding_dim >= 8, f"{key}.embedding_dim", self.embedding_dim, "an integer >= 8")
-        check(0 <= self.dropout < 1, f"{key}.dropout", self.dropout, "a probability in [0, 1)")
 
 
 class WaveformCNN(nn.Module):
@@ -40,15 +32,13 @@ class WaveformCNN(nn.Module):
 
     def __init__(self, in_features: int = 1, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0):
         super().__init__()
-        layers, c_in = [], in_features
-        for kernel, stride, mult in self.LAYERS:
-            c_out = width * mult
-            layers += [nn.Conv1d(c_in, c_out, kernel, stride, (kernel - stride) // 2, bias=False),
-                       nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
-            c_in = c_out
-        self.layers = nn.Sequential(*layers)
+        channels = [in_features] + [width * mult for _, _, mult in self.LAYERS]
+        self.layers = nn.Sequential(*(
+            nn.Sequential(nn.Conv1d(c_in, c_out, kernel, stride, (kernel - stride) // 2, bias=False),
+                          nn.BatchNorm1d(c_out), nn.ReLU(inplace=True))
+            for (kernel, stride, _), c_in, c_out in zip(self.LAYERS, channels, channels[1:])))
         self.dropout = nn.Dropout(dropout)
-        self.to_embedding = nn.Conv1d(c_in, embedding_dim, 1)
+        self.to_embedding = nn.Conv1d(channels[-1], embedding_dim, 1)
         self.out_dim = embedding_dim
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:

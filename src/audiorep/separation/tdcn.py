@@ -75,6 +75,7 @@ class TDCNSeparator(nn.Module):
             cfg = TDCNConfig(**{**asdict(cfg), **overrides})
         cfg.validate("TDCNConfig")
         self.config = cfg
+        self.num_channels, self.sample_rate = cfg.num_channels, cfg.sample_rate
         self.stride = cfg.kernel_size // 2
         self.analysis = nn.Conv1d(1, cfg.num_filters, cfg.kernel_size, stride=self.stride, bias=False)
         self.input_norm = _global_norm(cfg.num_filters)
@@ -90,14 +91,6 @@ class TDCNSeparator(nn.Module):
         )
         self.mask_head = nn.Sequential(nn.PReLU(), nn.Conv1d(cfg.bottleneck, cfg.num_channels * cfg.num_filters, 1))
         self.synthesis = nn.ConvTranspose1d(cfg.num_filters, 1, cfg.kernel_size, stride=self.stride, bias=False)
-
-    @property
-    def num_channels(self) -> int:
-        return self.config.num_channels
-
-    @property
-    def sample_rate(self) -> int:
-        return self.config.sample_rate
 
     def forward(self, mixture: torch.Tensor) -> torch.Tensor:
         if mixture.dim() != 2:

@@ -113,7 +113,7 @@ class Trainer:
 
     def _state(self) -> dict:
         state = {
-            "format": "audiorep-checkpoint/1",
+            "format": "audiorep-checkpoint/2",  # 2: each encoder its own config section
             "config": self.cfg.to_dict(),
             "method": self.method.state_dict(),
             "optimizer": self.optimizer.state_dict(),

@@ -16,6 +16,8 @@ Variants (issue: "mixture-only views; + separated views from one converged separ
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 from audiorep.builders import build_baselines, load_embedder
@@ -69,7 +71,8 @@ def run_ablation(out, separators: list[str], minutes: float | None = None, confi
     rows = evaluate(models, tasks, probes=("linear",), out_dir=out / "probe", cache_dir=out / "probe" / "cache",
                     batch_size=64, plots=False, seed=cfg.seed, progress=progress)
     result = {"tasks": summarise(rows), "pretrain": runs, "budget_minutes": minutes, "budget_steps": steps,
-              "separators": list(separators), "config": config, "overrides": list(overrides or []), "results": rows}
+              "separators": list(separators), "config": config, "overrides": list(overrides or []),
+              "command": shlex.join(sys.argv), "results": rows}
     (out / "ablation.json").write_text(json.dumps(result, indent=2))
     (out / "ablation.md").write_text(ablation_markdown(result))
     return result

@@ -9,6 +9,8 @@ initialisation and with log-mel statistics, through the evaluation package like 
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -54,6 +56,7 @@ def run_demo(out: str | Path, minutes: float = 5.0, config: str = "simclr_demo",
                   "classes": tasks[1].class_names, "scenes": tasks[0].class_names},
         "demo_seconds": round(time.time() - t0, 1),
         "checkpoint": summary["checkpoint"],
+        "command": shlex.join(sys.argv),
         "results": rows,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))

@@ -56,13 +56,8 @@ def best_mixit_assignment(
     return table[loss.argmin(dim=1)].to(estimates.dtype)
 
 
-def mixit_loss(
-    estimates: torch.Tensor,
-    mixtures: torch.Tensor,
-    max_snr_db: float = 30.0,
-    silence_db: float = -50.0,
-    return_assignment: bool = False,
-):
+def mixit_loss(estimates: torch.Tensor, mixtures: torch.Tensor, max_snr_db: float = 30.0, silence_db: float = -50.0,
+               return_assignment: bool = False):
     """MixIT loss per example, [B]: mean over reference mixtures of the soft-threshold
     negative SNR of their remix under the best channel-to-mixture assignment.
 

@@ -43,14 +43,8 @@ def best_permutation(cost: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(np.stack(rows), dtype=torch.long, device=cost.device)
 
 
-def pit_loss(
-    estimates: torch.Tensor,
-    sources: torch.Tensor,
-    max_snr_db: float = 30.0,
-    silence_db: float = -50.0,
-    return_assignment: bool = False,
-    silent_weight: float = 0.0,
-):
+def pit_loss(estimates: torch.Tensor, sources: torch.Tensor, max_snr_db: float = 30.0, silence_db: float = -50.0,
+             return_assignment: bool = False, silent_weight: float = 0.0):
     """PIT loss per example, [B]: weighted mean, over the reference slots, of the soft-threshold
     negative SNR of the channel the best permutation assigns to each slot. Active sources
     weigh 1; silent slots (quieter than `silence_db` relative to the mixture, e.g. padding)

@@ -1,7 +1,7 @@
 """Scene types: which source classes co-occur, and what the room sounds like underneath.
 
 Each scene has a prior (weights over classes; zero = never occurs there) and a background
-recipe. Every class appears in at least two scenes and every scene shares classes with
+recipe, read from the table `scene_types.yaml` beside this file. Every class appears in at least two scenes and every scene shares classes with
 others, so no single event gives the scene away; the scene is in the *combination* of events
 and the background, as with real acoustic scenes.
 """
@@ -9,8 +9,10 @@ and the background, as with real acoustic scenes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from audiorep.data.synthetic import signal_blocks as sb
 
@@ -32,50 +34,19 @@ class SceneType:
     description: str = field(default="", compare=False)
 
 
-SCENE_TYPES: tuple[SceneType, ...] = (
-    SceneType(
-        "street",
-        {"engine": 3, "siren": 1.5, "footsteps": 2, "speech": 2, "bird_chirp": 1, "wind": 1, "rain": 1, "bell": 0.5, "knock": 0.5},
-        Background(slope=(1.5, 2.0), cutoff_hz=(800, 3000)),
-        "traffic rumble; engines, sirens, passers-by",
-    ),
-    SceneType(
-        "kitchen",
-        {"alarm_beep": 2, "knock": 2, "click_train": 1, "speech": 1.5, "crackle": 1.5, "mains_hum": 1.5, "footsteps": 1, "rain": 0.5},
-        Background(slope=(0.8, 1.3), cutoff_hz=(2000, 6000), hum_prob=0.5),
-        "appliances, frying, chopping, talk",
-    ),
-    SceneType(
-        "forest",
-        {"bird_chirp": 3, "wind": 2.5, "rain": 1.5, "crackle": 1, "footsteps": 1, "knock": 1, "flute": 0.5},
-        Background(slope=(1.0, 1.6), cutoff_hz=(1500, 5000)),
-        "birds, wind, rain, twigs, a woodpecker",
-    ),
-    SceneType(
-        "office",
-        {"speech": 3, "click_train": 2.5, "alarm_beep": 1, "mains_hum": 1.5, "footsteps": 1.5, "knock": 1},
-        Background(slope=(0.7, 1.2), cutoff_hz=(1000, 4000), hum_prob=0.6),
-        "HVAC room tone, typing, talk, phones",
-    ),
-    SceneType(
-        "factory",
-        {"engine": 2.5, "mains_hum": 2.5, "knock": 2, "click_train": 1.5, "siren": 1, "alarm_beep": 1, "speech": 1},
-        Background(slope=(1.4, 2.0), cutoff_hz=(500, 2500), hum_prob=0.7),
-        "machines, hammering, alarms",
-    ),
-    SceneType(
-        "concert",
-        {"plucked_string": 2, "bowed_string": 2, "bell": 1, "reed": 2, "flute": 2, "speech": 0.5, "click_train": 0.5},
-        Background(slope=(0.9, 1.4), cutoff_hz=(2000, 6000)),
-        "instruments in a quiet hall",
-    ),
-    SceneType(
-        "home",
-        {"plucked_string": 1, "bowed_string": 0.5, "flute": 0.5, "reed": 0.5, "speech": 2, "knock": 1.5, "footsteps": 1.5, "alarm_beep": 1, "bell": 0.7, "mains_hum": 1, "crackle": 0.5},
-        Background(slope=(0.8, 1.4), cutoff_hz=(1500, 5000), hum_prob=0.3),
-        "a living room: talk, music practice, door, doorbell",
-    ),
-)
+def load_scene_types(path: Path) -> tuple[SceneType, ...]:
+    """The scene table: `name: {description, prior: {class: weight}, background: {slope, cutoff_hz, hum_prob}}`."""
+    table = yaml.safe_load(path.read_text())
+    return tuple(
+        SceneType(name, dict(entry["prior"]),
+                  Background(tuple(entry["background"]["slope"]), tuple(entry["background"]["cutoff_hz"]),
+                             entry["background"].get("hum_prob", 0.0)),
+                  entry.get("description", ""))
+        for name, entry in table.items()
+    )
+
+
+SCENE_TYPES: tuple[SceneType, ...] = load_scene_types(Path(__file__).with_name("scene_types.yaml"))
 
 
 def prior_matrix(scenes, class_names) -> np.ndarray:

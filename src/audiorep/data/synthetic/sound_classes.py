@@ -138,6 +138,14 @@ def flute(rng, dur, t, sr, pitch_hz):
 # ----------------------------------------------------------------------------- noise textures
 
 
+def impulses_over_bed(rng, dur, t, impulses, kernel, bed, bed_gain, fade):
+    """Impulses rung through per-clip kernels (drops, clicks) over a noise bed at `bed_gain`,
+    faded in and out over a random share `fade` (low, high) of each event."""
+    wave = sb.normalise_rms(sb.convolve_rows(impulses, kernel)) + col32(bed_gain) * bed
+    env = sb.attack_release(t, dur, sb.uniform(rng, *fade, dur.size), sb.uniform(rng, *fade, dur.size))
+    return env * wave, None
+
+
 def rain(rng, dur, t, sr, pitch_hz):
     """Dense random droplets (short high resonances) over a high hiss."""
     m = dur.size
@@ -147,9 +155,7 @@ def rain(rng, dur, t, sr, pitch_hz):
     drop_hz = np.minimum(sb.log_uniform(rng, 1500, 5000, m), 0.45 * sr)
     kernel = np.sin(2 * np.pi * col(drop_hz) * kt[None]) * np.exp(-kt[None] / 0.0015)
     hiss = sb.band_noise(rng, m, t.size, sr, sb.uniform(rng, 3000, 6000, m), np.full(m, 2500.0))
-    wave = sb.normalise_rms(sb.convolve_rows(drops, kernel)) + col32(sb.uniform(rng, 0.3, 0.8, m)) * hiss
-    env = sb.attack_release(t, dur, sb.uniform(rng, 0.1, 0.4, m), sb.uniform(rng, 0.1, 0.4, m))
-    return env * wave, None
+    return impulses_over_bed(rng, dur, t, drops, kernel, hiss, sb.uniform(rng, 0.3, 0.8, m), fade=(0.1, 0.4))
 
 
 def wind(rng, dur, t, sr, pitch_hz):
@@ -184,9 +190,7 @@ def crackle(rng, dur, t, sr, pitch_hz):
     kt = sb.time_axis(int(0.004 * sr), sr)
     kernel = rng.standard_normal((m, kt.size)) * np.exp(-kt[None] / col(sb.uniform(rng, 0.0003, 0.001, m)))
     roar = sb.band_noise(rng, m, t.size, sr, sb.uniform(rng, 150, 400, m), np.full(m, 200.0))
-    wave = sb.normalise_rms(sb.convolve_rows(clicks, kernel)) + col32(sb.uniform(rng, 0.1, 0.4, m)) * roar
-    env = sb.attack_release(t, dur, sb.uniform(rng, 0.05, 0.3, m), sb.uniform(rng, 0.05, 0.3, m))
-    return env * wave, None
+    return impulses_over_bed(rng, dur, t, clicks, kernel, roar, sb.uniform(rng, 0.1, 0.4, m), fade=(0.05, 0.3))
 
 
 # ----------------------------------------------------------------------------- impulsive

@@ -4,10 +4,11 @@
 returns the path; `tone(freq, seconds, sample_rate)` makes a sine; `audio_folder` is a
 small nested folder of labelled files; `tiny_fsdd` is an FSDD-style layout of 45 files (a digit
 is a pitch, a speaker a loudness); `shared_data` points at ../shared/data (tests that need it
-skip when it is absent)."""
+skip when it is absent); `killed_at_call` kills a training run mid-way."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,28 @@ def tiny_fsdd(tmp_path_factory):
                 x = amp * np.sin(2 * np.pi * hz * (1 + 0.01 * i) * t) + 0.01 * rng.standard_normal(len(t))
                 sf.write(root / "recordings" / f"{d}_{speaker}_{i}.wav", x.astype(np.float32), 8000)
     return root
+
+
+@pytest.fixture
+def killed_at_call(monkeypatch):
+    """``with killed_at_call(SimCLR, 7): trainer.fit()``: the method's 7th forward raises
+    KeyboardInterrupt, as a kill would mid-run (expected inside the block); restored after."""
+
+    @contextlib.contextmanager
+    def kill(method_class, n: int):
+        original, calls = method_class.forward, {"n": 0}
+
+        def forward(self, batch, generator=None):
+            calls["n"] += 1
+            if calls["n"] == n:
+                raise KeyboardInterrupt("killed")
+            return original(self, batch, generator)
+
+        monkeypatch.setattr(method_class, "forward", forward)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                yield
+        finally:
+            monkeypatch.setattr(method_class, "forward", original)
+
+    return kill

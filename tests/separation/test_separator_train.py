@@ -81,25 +81,15 @@ def test_pit_asks_the_data_for_sources(tmp_path, toy_scenes):
         Trainer(cfg, progress=False, source=ArraySource(mix, 8000)).fit()
 
 
-def test_killed_separator_run_resumes_to_the_same_weights(tmp_path, toy_scenes, monkeypatch):
+def test_killed_separator_run_resumes_to_the_same_weights(tmp_path, toy_scenes, killed_at_call):
     mix, _ = toy_scenes(32, 2, length=2000, seed=3)
     source = ArraySource(mix, 8000)
     steps = ["train.steps=10", "train.checkpoint_every=4", "train.batch_size=8"]
     Trainer(tiny_cfg("separator_mixit", tmp_path / "whole", *steps), progress=False, source=source).fit()
     whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
 
-    original, calls = SeparatorTraining.forward, {"n": 0}
-
-    def dies_at_step_7(self, batch, generator=None):
-        calls["n"] += 1
-        if calls["n"] == 7:
-            raise KeyboardInterrupt("killed")
-        return original(self, batch, generator)
-
-    monkeypatch.setattr(SeparatorTraining, "forward", dies_at_step_7)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(SeparatorTraining, 7):
         Trainer(tiny_cfg("separator_mixit", tmp_path / "killed", *steps), progress=False, source=source).fit()
-    monkeypatch.setattr(SeparatorTraining, "forward", original)
     Trainer(tiny_cfg("separator_mixit", tmp_path / "killed", *steps), progress=False, source=source,
             resume=True).fit()
     resumed = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)

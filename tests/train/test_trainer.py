@@ -48,26 +48,15 @@ def test_loss_falls_on_a_tiny_run(tmp_path):
     assert emb(torch.zeros(2, 16000)).shape == (2, 16)
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+def test_killed_run_resumes_to_the_same_weights(tmp_path, killed_at_call):
     source = toy_source()
     steps = ["train.steps=10", "train.checkpoint_every=4"]
     Trainer(tiny_cfg(tmp_path / "whole", *steps), progress=False, source=source).fit()
     whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
 
-    calls = {"n": 0}
-    original = SimCLR.forward
-
-    def dies_at_step_7(self, batch, generator=None):
-        calls["n"] += 1
-        if calls["n"] == 7:
-            raise KeyboardInterrupt("killed")
-        return original(self, batch, generator)
-
-    monkeypatch.setattr(SimCLR, "forward", dies_at_step_7)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(SimCLR, 7):
         Trainer(tiny_cfg(tmp_path / "killed", *steps), progress=False, source=source).fit()
     assert torch.load(tmp_path / "killed" / "last.pt", weights_only=True)["step"] == 4
-    monkeypatch.setattr(SimCLR, "forward", original)
 
     summary = Trainer(tiny_cfg(tmp_path / "killed", *steps), progress=False, source=source, resume=True).fit()
     resumed = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)

@@ -9,8 +9,6 @@ Pitch tasks also report pitch and chroma accuracy of the predicted MIDI note."""
 from __future__ import annotations
 
 import re
-import shlex
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from audiorep.errors import ConfigError
 from audiorep.eval import metrics
 from audiorep.eval.embedding_cache import EmbeddingCache
 from audiorep.eval.probe import mlp_probe, run_linear_probe
-from audiorep.eval.report import write_all
+from audiorep.eval.report import command_line, write_all
 from audiorep.eval.tasks import Task
 
 PROBES = ("linear", "mlp")
@@ -91,7 +89,7 @@ def evaluate(models: dict, tasks: list[Task], probes=("linear",), out_dir=None, 
     if out_dir is not None:
         tasks_run = [{"name": t.name, "root": t.root, "n_clips": len(t.paths), "folds": [f.name for f in t.folds],
                       "multilabel": t.multilabel, "clip_seconds": t.clip_seconds} for t in tasks]
-        write_all(rows, out_dir, {"command": shlex.join(sys.argv), "tasks": tasks_run})
+        write_all(rows, out_dir, {"command": command_line(), "tasks": tasks_run})
     return rows
 
 

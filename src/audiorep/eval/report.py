@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
+import sys
 from pathlib import Path
 
 from audiorep.eval.metrics import format_mean_std
 
 COLUMNS = ("task", "model", "probe", "metric", "mean", "std", "n_folds", "folds")
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that is running, as a user would type it, for results files to record."""
+    argv = list(sys.argv if argv is None else argv)
+    if argv and (argv[0].endswith("audiorep") or argv[0].endswith("audiorep/__main__.py")):
+        return shlex.join(["audiorep", *argv[1:]])
+    return shlex.join(["python", *argv])
 UNSCALED = {"dprime"}  # reported as is, not as a percentage
 
 

@@ -16,14 +16,12 @@ Variants (issue: "mixture-only views; + separated views from one converged separ
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from pathlib import Path
 
 from audiorep.builders import build_baselines, load_embedder
 from audiorep.config import load_config
 from audiorep.eval.evaluate import evaluate
-from audiorep.eval.report import scores_table, summarise
+from audiorep.eval.report import command_line, scores_table, summarise
 from audiorep.eval.tasks import load_tasks
 from audiorep.train.trainer import Trainer
 from audiorep.workflows.demo import held_out_tasks
@@ -72,7 +70,7 @@ def run_ablation(out, separators: list[str], minutes: float | None = None, confi
                     batch_size=64, plots=False, seed=cfg.seed, progress=progress)
     result = {"tasks": summarise(rows), "pretrain": runs, "budget_minutes": minutes, "budget_steps": steps,
               "separators": list(separators), "config": config, "overrides": list(overrides or []),
-              "command": shlex.join(sys.argv), "results": rows}
+              "command": command_line(), "results": rows}
     (out / "ablation.json").write_text(json.dumps(result, indent=2))
     (out / "ablation.md").write_text(ablation_markdown(result))
     return result

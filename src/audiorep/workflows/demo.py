@@ -9,8 +9,6 @@ initialisation and with log-mel statistics, through the evaluation package like 
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from audiorep.builders import build_baselines, load_embedder
 from audiorep.config import Config, load_config
 from audiorep.eval.evaluate import evaluate
 from audiorep.eval.plots import plot_scores
-from audiorep.eval.report import scores_table, summarise
+from audiorep.eval.report import command_line, scores_table, summarise
 from audiorep.eval.tasks import synthetic_tasks
 from audiorep.train.trainer import Trainer
 
@@ -56,7 +54,7 @@ def run_demo(out: str | Path, minutes: float = 5.0, config: str = "simclr_demo",
                   "classes": tasks[1].class_names, "scenes": tasks[0].class_names},
         "demo_seconds": round(time.time() - t0, 1),
         "checkpoint": summary["checkpoint"],
-        "command": shlex.join(sys.argv),
+        "command": command_line(),
         "results": rows,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))

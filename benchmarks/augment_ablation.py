@@ -21,7 +21,6 @@ import json
 import time
 from pathlib import Path
 
-
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 BASIC = [

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from audiorep.io.audio import load_audio
-from audiorep.separation.metrics import evaluate_separator
 from audiorep.builders import load_separator
+from audiorep.io.audio import load_audio
 from audiorep.io.checkpoint import load_checkpoint
+from audiorep.separation.metrics import evaluate_separator
 
 FSDD = Path(__file__).resolve().parents[2] / "shared" / "data" / "fsdd"
 

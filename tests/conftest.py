@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -58,8 +58,8 @@ def _validator_checks(module, model):
 
 @pytest.fixture
 def random_checkpoint(tmp_path):
-    from audiorep.config import Config
     from audiorep.builders import random_init_embedder
+    from audiorep.config import Config
     from audiorep.io.checkpoint import save_checkpoint
 
     path = tmp_path / "random.pt"

@@ -26,8 +26,8 @@ from audiorep.io.checkpoint import load_checkpoint
 from audiorep.methods import METHODS
 from audiorep.models import ENCODERS
 from audiorep.models.embedder import AudioEmbedder
-from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
 from audiorep.optim.schedule import LearningRateSchedule
+from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
 
 FRONTENDS = {"log_mel": LogMel, "waveform": Waveform}
 BASELINES = ("logmel", "random")

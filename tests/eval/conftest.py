@@ -5,8 +5,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory):
-    from audiorep.config import Config
     from audiorep.builders import random_init_embedder
+    from audiorep.config import Config
     from audiorep.io.checkpoint import save_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "random.pt"

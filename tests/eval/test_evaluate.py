@@ -3,8 +3,8 @@ import json
 
 import numpy as np
 
-from audiorep.cli import main
 from audiorep.builders import build_baseline
+from audiorep.cli import main
 from audiorep.eval.embedding_cache import EmbeddingCache, model_fingerprint
 from audiorep.eval.evaluate import evaluate_embeddings
 from audiorep.eval.tasks import load_task

@@ -210,3 +210,10 @@ def test_the_synthetic_worlds_held_out_scenes_are_two_tasks_over_one_embedding(t
     assert cache.key(logmel, scene) == cache.key(logmel, events)  # same clips, one embedding
     rows = evaluate({"logmel": logmel}, [scene, events], plots=False, progress=False, log=lambda _: None)
     assert {(r["task"], r["metric"]) for r in rows} >= {("scene", "accuracy"), ("events", "mAP")}
+
+
+def test_a_synthetic_task_spec_takes_a_whole_number_seed():
+    from audiorep.eval.tasks import load_tasks
+
+    with pytest.raises(ConfigError, match="synthetic=SEED"):
+        load_tasks("synthetic=first")

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from audiorep.config import load_config
 from audiorep.builders import build_embedder, random_init_embedder
+from audiorep.config import load_config
 
 
 @pytest.mark.parametrize("name,width", [("cnn", 8), ("efficientnet_b0", 8)])

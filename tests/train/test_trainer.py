@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from audiorep.builders import load_embedder
 from audiorep.config import load_config
 from audiorep.data.sources import ArraySource, ManifestSource
 from audiorep.methods.simclr import SimCLR
-from audiorep.builders import load_embedder
 from audiorep.train.trainer import Trainer
 
 TINY = ["encoder.width=4", "encoder.embedding_dim=16", "method.projection_hidden=32", "method.projection_dim=16",

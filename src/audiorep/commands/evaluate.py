@@ -13,7 +13,8 @@ DESCRIPTION = (
     "Embed every task's clips with each model (cached), train the probe(s) on every fold and "
     "report mean ± std over folds. Tasks: NAME=PATH with NAME one of esc50, esc10, speech_commands, "
     "fsdd (= fsdd_digit + fsdd_speaker), fsdd_digit, fsdd_speaker, nsynth, nsynth_instrument, nsynth_pitch, "
-    "voxceleb1, audioset, manifest; or a path to a manifest CSV."
+    "voxceleb1, audioset, manifest; or a path to a manifest CSV; or synthetic[=SEED] (the built-in world's "
+    "held-out scene and event tasks, in memory)."
 )
 
 
@@ -69,7 +70,7 @@ def run(args) -> int:
     from audiorep.eval.report import markdown_table
     from audiorep.eval.tasks import load_tasks
 
-    tasks = [t for spec in args.task for t in load_tasks(spec)]
+    tasks = [t for spec in args.task for t in load_tasks(spec, progress=not args.quiet)]
     if args.clip_seconds is not None:
         for t in tasks:
             t.clip_seconds = args.clip_seconds

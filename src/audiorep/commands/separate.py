@@ -21,9 +21,9 @@ def run(args) -> int:
     import soundfile as sf
     import torch
 
+    from audiorep.builders import load_separator
     from audiorep.errors import AudioFileError
     from audiorep.io.audio import load_audio
-    from audiorep.builders import load_separator
 
     model = load_separator(args.checkpoint, args.device)
     out = Path(args.out)

@@ -23,8 +23,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-from audiorep.builders import (build_method, build_online_probe, build_optimizer, build_schedule, build_source,
-                               resolve)
+from audiorep.builders import build_method, build_online_probe, build_optimizer, build_schedule, build_source, resolve
 from audiorep.config import Config
 from audiorep.data.dataset import ClipDataset
 from audiorep.data.sampler import ResumableSampler

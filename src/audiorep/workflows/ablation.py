@@ -63,7 +63,7 @@ def run_ablation(out, separators: list[str], minutes: float | None = None, confi
         models[name] = load_embedder(summary["checkpoint"])
     models.update(build_baselines(cfg))
     if probe_tasks:
-        tasks = [t for spec in probe_tasks for t in load_tasks(spec)]
+        tasks = [t for spec in probe_tasks for t in load_tasks(spec, progress)]
     else:
         tasks = held_out_tasks(cfg, probe_train, probe_test, progress)
     rows = evaluate(models, tasks, probes=("linear",), out_dir=out / "probe", cache_dir=out / "probe" / "cache",

@@ -53,13 +53,15 @@ def load_task(spec: str, path: str | None = None) -> Task:
 SYNTHETIC_PROBE = {"n_train": 700, "n_test": 500, "seed": 10_001}  # the demo's held-out scenes
 
 
-def load_tasks(spec: str) -> list[Task]:
+def load_tasks(spec: str, progress: bool = True) -> list[Task]:
     """Like load_task, but a dataset name with several tasks (`fsdd=PATH`) gives all of them,
     and `synthetic[=SEED]` the synthetic world's scene and event tasks."""
     name, _, path = spec.partition("=")
     if name == "synthetic":
+        if path and not path.isdigit():
+            raise ConfigError(f"task {spec!r}: give synthetic or synthetic=SEED (a whole number)")
         seed = int(path) if path else SYNTHETIC_PROBE["seed"]
-        return synthetic_tasks(SYNTHETIC_PROBE["n_train"], SYNTHETIC_PROBE["n_test"], seed)
+        return synthetic_tasks(SYNTHETIC_PROBE["n_train"], SYNTHETIC_PROBE["n_test"], seed, progress=progress)
     if path and name in TASK_GROUPS:
         return [load_task(t, path) for t in TASK_GROUPS[name]]
     return [load_task(spec)]

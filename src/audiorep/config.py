@@ -49,7 +49,7 @@ class DataConfig:
 
     def validate(self, key):
         check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,
-               "one of synthetic, folder, manifest")
+              "one of synthetic, folder, manifest")
         if self.source != "synthetic":
             check(bool(self.path), f"{key}.path", self.path, f"a path (required when source={self.source})")
         check(self.sample_rate >= 4000, f"{key}.sample_rate", self.sample_rate, "an integer >= 4000")
@@ -111,16 +111,16 @@ class TrainConfig:
         check(self.lr > 0, f"{key}.lr", self.lr, "a positive number")
         check(self.warmup_steps >= 0, f"{key}.warmup_steps", self.warmup_steps, "an integer >= 0")
         check(self.lr_schedule in ("cosine", "constant"), f"{key}.lr_schedule", self.lr_schedule,
-               "one of cosine, constant")
+              "one of cosine, constant")
         check(0 < self.final_lr_fraction <= 1, f"{key}.final_lr_fraction", self.final_lr_fraction, "a fraction in (0, 1]")
         check(all(isinstance(v, (int, float)) and 0 < v <= 1 for v in self.keep_checkpoints.values()),
-               f"{key}.keep_checkpoints", self.keep_checkpoints, "{name: fraction of the run in (0, 1]}")
+              f"{key}.keep_checkpoints", self.keep_checkpoints, "{name: fraction of the run in (0, 1]}")
         check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
         check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
         check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
         probe = self.online_probe.every_steps
         check(probe % self.log_every == 0, f"{key}.online_probe.every_steps", probe,
-               f"a multiple of train.log_every ({self.log_every}); the probe reports in log rows")
+              f"a multiple of train.log_every ({self.log_every}); the probe reports in log rows")
 
 
 @dataclass

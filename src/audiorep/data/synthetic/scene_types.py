@@ -1,9 +1,10 @@
 """Scene types: which source classes co-occur, and what the room sounds like underneath.
 
 Each scene has a prior (weights over classes; zero = never occurs there) and a background
-recipe, read from the table `scene_types.yaml` beside this file. Every class appears in at least two scenes and every scene shares classes with
-others, so no single event gives the scene away; the scene is in the *combination* of events
-and the background, as with real acoustic scenes.
+recipe, read from the table `scene_types.yaml` beside this file. Every class appears in at
+least two scenes and every scene shares classes with others, so no single event gives the
+scene away; the scene is in the *combination* of events and the background, as with real
+acoustic scenes.
 """
 
 from __future__ import annotations

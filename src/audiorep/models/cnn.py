@@ -39,6 +39,7 @@ class AudioCNN(nn.Module):
     Config = CNNConfig
     reads = "spectrogram"
     time_stride = 4
+    time_offset = 0.0  # 3x3 stride-2 padding-1 convolutions: output frame j is centred on input frame 4j
     STRIDES = ((2, 2), (2, 2), (2, 1), (2, 1))
 
     def __init__(self, in_features: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0,

@@ -73,6 +73,7 @@ class EfficientNetB0(nn.Module):
     Config = EfficientNetConfig
     reads = "spectrogram"
     time_stride = 4
+    time_offset = 0.0  # odd kernels padded by half: output frame j is centred on input frame 4j
 
     def __init__(self, in_features: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0):
         super().__init__()

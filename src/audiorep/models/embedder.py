@@ -48,12 +48,14 @@ class AudioEmbedder(nn.Module):
         return self.pool(self.frame_features(wave))
 
     def frames(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Waveform [B, T] -> (frame embeddings [B, T', D], frame centre times in seconds [T'])."""
+        """Waveform [B, T] -> (frame embeddings [B, T', D], times in seconds [T'] of the centre of
+        each frame's receptive field).
+
+        Front-end frame i is centred at i * hop (log-mel frames are centred; sample i is at
+        i / rate), and the encoder says where its output frame 0 is centred in front-end frames
+        (`time_offset`), so output frame j is centred at (j * time_stride + time_offset) * hop.
+        `tests/models/test_frame_timing.py` checks this by gradients on every encoder."""
         feats = self.frame_features(wave).transpose(1, 2)
-        n = feats.shape[1]
-        hop = self.frame_hop_s
-        # Frame i of the log-mel is centred at i*hop_mel; a stride-s stage averages s of
-        # them, so output frame j covers mel frames [j*s, j*s + s) and is centred halfway.
-        stride_s = self.frontend.hop_seconds
-        times = torch.arange(n, device=feats.device, dtype=torch.float32) * hop + (self.encoder.time_stride - 1) / 2 * stride_s
-        return feats, times
+        frame = torch.arange(feats.shape[1], device=feats.device, dtype=torch.float64)
+        times = (frame * self.encoder.time_stride + self.encoder.time_offset) * self.frontend.hop_seconds
+        return feats, times.float()

@@ -2,7 +2,8 @@
 their own filterbank, as in wav2vec's feature encoder, down to a 40 ms frame hop at 16 kHz.
 
 Each layer pads by (kernel - stride) / 2, so output frame j summarises input samples
-[j·S, j·S + S) of the total stride S, which is what `AudioEmbedder.frames` assumes.
+[j·S, j·S + S) of the total stride S: its receptive field is centred (S - 1) / 2 samples
+after j·S (`time_offset`), which `AudioEmbedder.frames` reports.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class WaveformCNN(nn.Module):
     reads = "waveform"
     LAYERS = ((11, 5, 1), (8, 4, 1), (4, 2, 2), (4, 2, 2), (4, 2, 4), (4, 2, 4), (4, 2, 4))  # kernel, stride, width x
     time_stride = 640
+    time_offset = (640 - 1) / 2  # output frame j summarises samples [640j, 640j + 640)
 
     def __init__(self, in_features: int = 1, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0):
         super().__init__()

@@ -31,3 +31,9 @@ def test_soft_threshold_caps_snr_and_silent_reference_uses_given_power():
     quiet = thresholded_negative_snr(torch.zeros(2, 800), silent, 30.0, reference_power=mix_power)
     loud = thresholded_negative_snr(ref, silent, 30.0, reference_power=mix_power)
     assert torch.isfinite(quiet).all() and (quiet < loud - 25).all()
+
+
+def test_a_silent_estimate_recovers_nothing():
+    ref = torch.randn(2, 3, 800)
+    silent = torch.zeros(2, 2, 800)
+    assert (si_snr_matrix(silent, ref) < -60).all() and (si_snr_db(silent[:, :1].expand(-1, 3, -1), ref) < -60).all()

@@ -21,12 +21,15 @@ def snr_db(estimate: torch.Tensor, reference: torch.Tensor, eps: float = EPS) ->
 
 
 def si_snr_db(estimate: torch.Tensor, reference: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Scale-invariant SNR (zero-mean signals, reference rescaled to its projection)."""
+    """Scale-invariant SNR (zero-mean signals, reference rescaled to its projection).
+
+    `eps` only keeps the ratio finite: a silent estimate scores 10 log10(eps) = -80 dB (it
+    recovers nothing), not the 0 dB that eps added to both terms would give it."""
     estimate = estimate - estimate.mean(-1, keepdim=True)
     reference = reference - reference.mean(-1, keepdim=True)
     scale = (estimate * reference).sum(-1, keepdim=True) / (reference.pow(2).sum(-1, keepdim=True) + eps)
     target = scale * reference
-    return 10.0 * torch.log10((target.pow(2).sum(-1) + eps) / ((estimate - target).pow(2).sum(-1) + eps))
+    return 10.0 * torch.log10(target.pow(2).sum(-1) / ((estimate - target).pow(2).sum(-1) + eps) + eps)
 
 
 def si_snr_matrix(estimates: torch.Tensor, references: torch.Tensor, eps: float = EPS) -> torch.Tensor:
@@ -40,7 +43,7 @@ def si_snr_matrix(estimates: torch.Tensor, references: torch.Tensor, eps: float 
     est_power = est.pow(2).sum(-1).unsqueeze(-2)  # [B,1,M]
     target = cross.pow(2) / (ref_power + eps)
     noise = (est_power - target).clamp_min(0.0)
-    return 10.0 * torch.log10((target + eps) / (noise + eps))
+    return 10.0 * torch.log10(target / (noise + eps) + eps)
 
 
 def thresholded_negative_snr(

@@ -2,6 +2,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
 from audiorep.builders import build_baseline
 from audiorep.cli import main
@@ -82,3 +83,17 @@ def test_evaluate_errors_name_the_problem(tmp_path, capsys):
     assert main(["evaluate", "--baseline", "logmel", "--task", f"esc50={tmp_path}", "--out", str(tmp_path)]) == 2
     assert "meta/esc50.csv not found" in capsys.readouterr().err
     assert main(["evaluate", "--task", "x.csv", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("setting", ["frontend.hop_ms=12.5", "frontend.win_ms=32", "frontend.f_min=125",
+                                     "frontend.f_max=7000"])
+def test_embedders_that_differ_in_one_front_end_setting_get_two_cache_keys(tiny_fsdd, tmp_path, setting):
+    from audiorep.builders import build_embedder
+    from audiorep.config import load_config
+
+    task = load_task(f"fsdd_digit={tiny_fsdd}")
+    a = build_embedder(load_config("simclr_demo"))
+    b = build_embedder(load_config("simclr_demo", [setting]))
+    b.load_state_dict(a.state_dict())  # the same weights: only the front-end differs
+    cache = EmbeddingCache(tmp_path, progress=False)
+    assert cache.key(a, task) != cache.key(b, task)

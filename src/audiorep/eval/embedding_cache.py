@@ -28,11 +28,16 @@ from audiorep.io.audio import load_audio
 
 
 def model_fingerprint(model: torch.nn.Module) -> str:
-    """sha256 over the model's class, repr, sample rate and all parameters and buffers."""
+    """sha256 over what makes a model's embeddings: its class, its repr (every module's
+    settings: the front-end's window, hop, FFT size; pooling), its sample rate, and every
+    parameter and buffer, including the ones a checkpoint does not keep (the mel filterbank,
+    which holds the band edges)."""
     h = hashlib.sha256()
     h.update(f"{type(model).__module__}.{type(model).__qualname__}|{getattr(model, 'sample_rate', '')}|".encode())
     h.update(repr(model).encode())
-    for name, tensor in sorted(model.state_dict().items()):
+    tensors = dict(model.state_dict())
+    tensors.update((f"buffer:{name}", b) for name, b in model.named_buffers())
+    for name, tensor in sorted(tensors.items()):
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]

@@ -106,6 +106,11 @@ class LogMel(nn.Module):
     def n_features(self) -> int:
         return self.n_mels
 
+    def extra_repr(self) -> str:
+        """Every setting that changes the output (the band edges live in the filterbank buffer)."""
+        return (f"sample_rate={self.sample_rate}, n_mels={self.n_mels}, n_fft={self.n_fft}, "
+                f"win_length={self.win_length}, hop_length={self.hop_length}, log_offset={self.log_offset}")
+
     def power_spectrogram(self, wave: torch.Tensor) -> torch.Tensor:
         spec = torch.stft(
             wave.float(),

@@ -24,5 +24,8 @@ class Waveform(nn.Module):
     def hop_seconds(self) -> float:
         return 1.0 / self.sample_rate
 
+    def extra_repr(self) -> str:
+        return f"sample_rate={self.sample_rate}"
+
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         return wave.float().unsqueeze(-2)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from audiorep.objectives.float32 import float32
 
+
+@float32
 def bilinear_contrastive(z_a: torch.Tensor, z_b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of picking z_b[i] for z_a[i] (and back) under similarity z_a W z_b^T."""
     if z_a.shape != z_b.shape or weight.shape != (z_a.shape[1], z_b.shape[1]):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from audiorep.objectives.float32 import float32
+
 
 def derangement(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """A random permutation with no fixed point (n >= 2): a cyclic shift of a shuffled order."""
@@ -31,6 +33,7 @@ def coincidence_pairs(n: int, generator: torch.Generator | None = None):
     return left, right, labels
 
 
+@float32
 def coincidence_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy of same-scene logits [P] against labels [P] in {0, 1}."""
     return F.binary_cross_entropy_with_logits(logits.float(), labels.to(logits.device, torch.float))

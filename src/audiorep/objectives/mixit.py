@@ -15,6 +15,7 @@ import functools
 
 import torch
 
+from audiorep.objectives.float32 import float32
 from audiorep.objectives.si_snr import EPS, power_with_silence_floor, thresholded_negative_snr
 
 
@@ -56,6 +57,7 @@ def best_mixit_assignment(
     return table[loss.argmin(dim=1)].to(estimates.dtype)
 
 
+@float32
 def mixit_loss(estimates: torch.Tensor, mixtures: torch.Tensor, max_snr_db: float = 30.0, silence_db: float = -50.0,
                return_assignment: bool = False):
     """MixIT loss per example, [B]: mean over reference mixtures of the soft-threshold

@@ -12,6 +12,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from audiorep.objectives.float32 import float32
+
 
 class _GatherWithGrad(torch.autograd.Function):
     """all_gather of [n_r, D] tensors whose n_r may differ by rank (a bad file shrinks one
@@ -47,6 +49,7 @@ def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
     return _GatherWithGrad.apply(x, sizes), sum(sizes[: dist.get_rank()])
 
 
+@float32
 def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1, gather: bool = False) -> torch.Tensor:
     """Mean NT-Xent over both directions of N positive pairs; z_a, z_b: [N, D]."""
     if z_a.shape != z_b.shape or z_a.dim() != 2:

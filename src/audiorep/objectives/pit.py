@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from audiorep.objectives.float32 import float32
 from audiorep.objectives.si_snr import EPS, power_with_silence_floor, thresholded_negative_snr
 
 MAX_ENUMERATED_CHANNELS = 8  # 8! = 40320 permutations, still one cheap batched gather
@@ -43,6 +44,7 @@ def best_permutation(cost: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(np.stack(rows), dtype=torch.long, device=cost.device)
 
 
+@float32
 def pit_loss(estimates: torch.Tensor, sources: torch.Tensor, max_snr_db: float = 30.0, silence_db: float = -50.0,
              return_assignment: bool = False, silent_weight: float = 0.0):
     """PIT loss per example, [B]: weighted mean, over the reference slots, of the soft-threshold

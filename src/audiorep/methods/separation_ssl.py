@@ -70,6 +70,8 @@ class SeparationSSL(ViewMethod):
     def __init__(self, cfg: SeparationSSLConfig, embedder: AudioEmbedder, sample_rate: int,
                  separators: list[nn.Module] = ()):
         super().__init__(cfg, embedder, sample_rate)
+        if cfg.similarity == "none":  # coincidence alone: a projector would get no gradient (and break DDP)
+            self.projector = None
         self.front = SeparationFrontEnd(list(separators)) if separators else None
         self.crop = RandomCrop(cfg.view_seconds, sample_rate)
         self.scene_augment = build_chain(cfg.scene_augment, sample_rate)

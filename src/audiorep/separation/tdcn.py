@@ -59,10 +59,17 @@ class SeparableBlock(nn.Module):
         self.skip = nn.Conv1d(hidden, bottleneck, 1)
         self.residual_scale = nn.Parameter(torch.tensor(0.5))  # TDCN++: learnable scale, small at init
 
+    def drop_residual(self) -> None:
+        """The last block's residual output feeds nothing: without it every parameter gets a
+        gradient (DDP requires that)."""
+        del self.residual, self.residual_scale
+        self.residual = self.residual_scale = None
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.norm1(self.act1(self.expand(x)))
         h = self.norm2(self.act2(self.depthwise(h)))
-        return x + self.residual_scale * self.residual(h), self.skip(h)
+        residual = x if self.residual is None else x + self.residual_scale * self.residual(h)
+        return residual, self.skip(h)
 
 
 class TDCNSeparator(nn.Module):
@@ -91,6 +98,15 @@ class TDCNSeparator(nn.Module):
         )
         self.mask_head = nn.Sequential(nn.PReLU(), nn.Conv1d(cfg.bottleneck, cfg.num_channels * cfg.num_filters, 1))
         self.synthesis = nn.ConvTranspose1d(cfg.num_filters, 1, cfg.kernel_size, stride=self.stride, bias=False)
+        # built and then dropped, so the other weights draw the same initial values as before
+        self.blocks[-1].drop_residual()
+        self._register_load_state_dict_pre_hook(self._skip_unused_residual)
+
+    def _skip_unused_residual(self, state_dict, prefix, *args) -> None:
+        """Checkpoints written before `drop_residual` hold the last block's unused residual weights."""
+        last = f"{prefix}blocks.{len(self.blocks) - 1}."
+        for key in [k for k in state_dict if k.startswith(last + "residual")]:
+            del state_dict[key]
 
     def forward(self, mixture: torch.Tensor) -> torch.Tensor:
         if mixture.dim() != 2:

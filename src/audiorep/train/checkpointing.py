@@ -51,9 +51,12 @@ class Checkpointing:
         return names
 
     def _write(self, names: list[str], last: bool, state: Callable[[], dict]) -> None:
-        if not self.enabled or not (names or last):
+        """Every rank takes part (`state` gathers each rank's random streams); one rank writes."""
+        if not (names or last):
             return
         snapshot = state()
+        if not self.enabled:
+            return
         for name in names:
             save_checkpoint(self.out_dir / f"{name}.pt", snapshot)
         if last:

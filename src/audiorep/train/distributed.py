@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -38,10 +39,31 @@ def init_distributed(device_pref: str = "auto") -> tuple[DistInfo, torch.device]
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if info.enabled and not dist.is_initialized():
+        # one group for the life of the process: several runs in one process (an ablation's
+        # variants) share it, and it is taken down at exit
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        atexit.register(cleanup_distributed)
     return info, device
 
 
 def cleanup_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def gather_objects(obj, info: DistInfo) -> list:
+    """`obj` of every rank, in rank order (just `[obj]` in one process)."""
+    if not info.enabled:
+        return [obj]
+    out = [None] * info.world_size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_from_main(values: list[float], info: DistInfo, device: torch.device) -> list[float]:
+    """Rank 0's `values` on every rank: decisions taken from them (stop, rate, checkpoints) agree."""
+    if not info.enabled:
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.broadcast(t, src=0)
+    return t.tolist()

@@ -3,9 +3,11 @@
 AdamW with warm-up + cosine or constant rate (over steps, or over the wall-clock budget when
 that binds first), mixed precision on GPU, DDP under torchrun, a progress bar, CSV +
 TensorBoard logs (`MetricsLog`), an optional online linear probe, atomic checkpoints kept
-at fractions of the run (`Checkpointing`) and exact resume: the sampler position, the
-augmentation generator and the optimiser state are all in the checkpoint, so a killed run
-continues as if it had never stopped. Bad files are skipped, counted and listed.
+at fractions of the run (`Checkpointing`) and exact resume: the sampler position, every
+rank's augmentation generator and global random states, the optimiser and the fp16 grad
+scaler are all in the checkpoint, so a killed run continues as if it had never stopped.
+Under DDP every decision that reads the clock (the rate, stopping, checkpoints) uses rank 0's
+clock, so the ranks agree. Bad files are skipped, counted and listed.
 
 The loop moves each batch (a mapping of named fields) to the device, asks the method for
 its loss, steps the optimiser and calls `method.after_step`; everything else is a part it
@@ -29,8 +31,9 @@ from audiorep.data.dataset import ClipDataset
 from audiorep.data.sampler import ResumableSampler
 from audiorep.errors import ConfigError
 from audiorep.train.checkpointing import Checkpointing
-from audiorep.train.distributed import cleanup_distributed, init_distributed
+from audiorep.train.distributed import broadcast_from_main, gather_objects, init_distributed
 from audiorep.train.metrics_log import MetricsLog
+from audiorep.train.rng_state import capture_rng, restore_rng
 from audiorep.train.stop_signal import StopOnSignal
 
 
@@ -102,7 +105,9 @@ class Trainer:
         state = self.checkpoints.load_last()
         self.method.load_state_dict(state["method"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.generator.set_state(state["generator"])
+        self._restore_random_streams(state)
+        if "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
         self.elapsed_before = float(state["elapsed_s"])
         self.bad_files = dict(state.get("bad_files", {}))
@@ -110,12 +115,25 @@ class Trainer:
         if self.dist.is_main:
             print(f"resumed from {self.checkpoints.last} at step {self.step}")
 
+    def _restore_random_streams(self, state: dict) -> None:
+        streams = state.get("rng")
+        if streams and len(streams) == self.dist.world_size:
+            restore_rng(streams[self.dist.rank], self.generator)
+        elif streams:
+            print(f"rank {self.dist.rank}: the checkpoint has the random streams of {len(streams)} processes, this run "
+                  f"{self.dist.world_size}: augmentations continue from fresh per-rank seeds, not as they would have")
+        else:  # format 1 kept rank 0's augmentation generator only
+            self.generator.set_state(state["generator"])
+
     def _state(self) -> dict:
+        """The whole training state; every rank calls it (its random streams are gathered)."""
         state = {
-            "format": "audiorep-checkpoint/2",  # 2: each encoder its own config section
+            "format": "audiorep-checkpoint/2",  # 2: each encoder its own config section; every rank's random streams
             "config": self.cfg.to_dict(),
             "method": self.method.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": gather_objects(capture_rng(self.generator), self.dist),
             "generator": self.generator.get_state(),
             "step": self.step,
             "elapsed_s": self._elapsed(),
@@ -129,17 +147,22 @@ class Trainer:
     def _elapsed(self) -> float:
         return self.elapsed_before + (time.time() - self.t_start)
 
-    def _progress_fraction(self, elapsed: float | None = None) -> float:
+    def _progress_fraction(self, elapsed: float) -> float:
         """Steps done over train.steps, or the wall-clock budget used when that is further."""
         t = self.cfg.train
         frac = self.step / t.steps
         if t.minutes:
-            frac = max(frac, (self._elapsed() if elapsed is None else elapsed) / (60 * t.minutes))
+            frac = max(frac, elapsed / (60 * t.minutes))
         return min(frac, 1.0)
 
-    def _finished(self, stop: StopOnSignal) -> bool:
+    def _shared_clock(self, stop: StopOnSignal) -> tuple[float, bool]:
+        """(elapsed seconds, stop asked) as rank 0 sees them, on every rank."""
+        elapsed, stop_now = broadcast_from_main([self._elapsed(), float(stop.requested)], self.dist, self.device)
+        return elapsed, bool(stop_now)
+
+    def _finished(self, elapsed: float, stop_now: bool) -> bool:
         t = self.cfg.train
-        return self.step >= t.steps or stop.requested or bool(t.minutes and self._elapsed() >= 60 * t.minutes)
+        return self.step >= t.steps or stop_now or bool(t.minutes and elapsed >= 60 * t.minutes)
 
     def _batches(self):
         """Batches from the current position on, epoch after epoch, resuming mid-epoch."""
@@ -150,9 +173,9 @@ class Trainer:
             yield from self.loader
             epoch, offset = epoch + 1, 0
 
-    def _optimise(self, batch: dict) -> tuple[dict, float]:
+    def _optimise(self, batch: dict, elapsed: float) -> tuple[dict, float]:
         """One optimiser step on one batch: (the method's outputs, the learning rate used)."""
-        lr = self.schedule(self.step, self._progress_fraction())
+        lr = self.schedule(self.step, self._progress_fraction(elapsed))
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with self._amp_context():
@@ -168,7 +191,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step += 1
-        self.method.after_step(self.step, self._progress_fraction())
+        self.method.after_step(self.step, self._progress_fraction(elapsed))
         return out, lr
 
     def _on_device(self, batch: dict) -> dict:
@@ -194,13 +217,14 @@ class Trainer:
         try:
             with StopOnSignal(enabled=main) as stop:
                 for batch in self._batches():
-                    if self._finished(stop):
+                    elapsed, stop_now = self._shared_clock(stop)
+                    if self._finished(elapsed, stop_now):
                         break
                     for err in batch["errors"]:
                         self.bad_files[err] = self.bad_files.get(err, 0) + 1
                     if batch["audio"].shape[0] < 2 and not self.dist.enabled:
                         continue  # (under DDP every rank must step together; the gather handles small batches)
-                    out, lr = self._optimise(self._on_device(batch))
+                    out, lr = self._optimise(self._on_device(batch), elapsed)
                     clips_seen += batch["audio"].shape[0] * self.dist.world_size
                     if main:
                         log.add(out)
@@ -211,12 +235,12 @@ class Trainer:
                             clips_seen, t_window = 0, time.time()
                             bar.set_postfix(self._postfix(row))
                         bar.update(1)
-                    self.checkpoints.after_step(self.step, self._progress_fraction(), self._state)
+                    self.checkpoints.after_step(self.step, self._progress_fraction(elapsed), self._state)
         finally:
             if main:
                 bar.close()
                 log.close()
-        self.checkpoints.finish(self._progress_fraction(), self._state)
+        self.checkpoints.finish(self._progress_fraction(elapsed), self._state)  # rank 0's clock at the stop
         summary = {
             "method": cfg.method["name"],
             "steps": self.step,
@@ -227,7 +251,6 @@ class Trainer:
         }
         if main:
             self._report_bad_files()
-        cleanup_distributed()
         return summary
 
     def _maybe_probe(self) -> dict:

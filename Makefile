@@ -18,4 +18,4 @@ test: install
 	$(PYTHON) -m pytest -q
 
 bench: install
-	$(PYTHON) benchmarks/throughput.py --json benchmarks/results/throughput.json
+	$(PYTHON) benchmarks/throughput.py --json benchmarks/results/throughput_cpu.json

@@ -159,7 +159,8 @@ def main(argv=None) -> int:
                 s_model = load_separator(out / objective / f"{stage}.pt")
                 s_state = load_checkpoint(out / objective / f"{stage}.pt")
                 summary = evaluate_separator(s_model, mixtures, test.sources)
-                entry["stages"][stage] = {"step": s_state["step"], "msi_multi": summary.get("multi", {}).get("msi"),
+                entry["stages"][stage] = {"step": s_state["step"], "minutes": round(s_state["elapsed_s"] / 60, 1),
+                                          "msi_multi": summary.get("multi", {}).get("msi"),
                                           "msi_multi_best_channel": summary.get("multi", {}).get("msi_best_channel")}
         result["models"][objective] = entry
         print(objective, json.dumps(entry, indent=1), flush=True)

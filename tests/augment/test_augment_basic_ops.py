@@ -1,8 +1,11 @@
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
+from audiorep.augment.compose import build_chain
 from audiorep.augment.crop import RandomCrop
 from audiorep.augment.gain import Fade, Gain, PolarityInversion
 from audiorep.augment.masking import FrequencyMask, TimeMask
@@ -106,3 +109,18 @@ def test_background_excerpts_start_at_the_drawn_offset_and_wrap():
     assert windows.shape == (2, 5, 7)
     assert windows[1, 3].tolist() == [8, 9, 5, 6, 7, 8, 9]  # clip 1 from sample 3, wrapping twice
     assert windows[0, 0].tolist() == [0, 1, 2, 3, 4, 0, 1]
+
+
+def test_a_recipe_names_its_background_folder_and_bad_files_are_skipped(tmp_path, write_audio, speech_like):
+    for i in range(3):
+        write_audio(f"noise/n{i}.wav", (0.1 * np.random.default_rng(i).standard_normal(SR)).astype(np.float32), SR)
+    (tmp_path / "noise" / "broken.wav").write_bytes(b"RIFF....WAVEnot audio")
+    chain = build_chain([{"name": "background", "path": str(tmp_path / "noise"), "seconds": 0.5,
+                          "snr_db": [10, 10]}], sample_rate=SR)
+    assert chain[0].bank.shape == (3, SR // 2)
+    y = chain(speech_like, gen())
+    assert torch.allclose(snr_db(speech_like, y), torch.tensor(10.0, dtype=torch.float64), atol=0.2)
+    (tmp_path / "only_broken").mkdir()
+    (tmp_path / "only_broken" / "broken.wav").write_bytes(b"RIFF....WAVEnot audio")
+    with pytest.raises(ConfigError, match="no usable audio in .*only_broken.*broken.wav"):
+        build_chain([{"name": "background", "path": str(tmp_path / "only_broken")}], sample_rate=SR)

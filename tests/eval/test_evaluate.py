@@ -97,3 +97,25 @@ def test_embedders_that_differ_in_one_front_end_setting_get_two_cache_keys(tiny_
     b.load_state_dict(a.state_dict())  # the same weights: only the front-end differs
     cache = EmbeddingCache(tmp_path, progress=False)
     assert cache.key(a, task) != cache.key(b, task)
+
+
+def test_pitch_and_chroma_accuracy_of_real_log_mel_features_on_harmonic_tones(tmp_path, write_audio):
+    """Not oracle features: log-mel statistics of harmonic tones, a semitone apart over an
+    octave, probed like any task. An octave error counts for chroma, not for pitch."""
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    rows = ["path,label,fold"]
+    for midi in range(57, 69):
+        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        for take in range(8):
+            wave = sum(np.sin(2 * np.pi * k * f0 * t + rng.uniform(0, 6)) / k for k in range(1, 6))
+            wave = (rng.uniform(0.05, 0.3) * wave + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+            write_audio(f"tones/{midi}_{take}.wav", wave)
+            rows.append(f"{midi}_{take}.wav,{midi},{take % 4 + 1}")
+    (tmp_path / "tones" / "manifest.csv").write_text("\n".join(rows) + "\n")
+    task = load_task(str(tmp_path / "tones" / "manifest.csv"))
+    task.pitch_task = True
+    rows, _ = evaluate_embeddings(EmbeddingCache(None, progress=False).get(build_baseline("logmel"), task), task, "logmel")
+    scores = {r["metric"]: r["mean"] for r in rows}
+    assert scores["pitch_accuracy"] == scores["accuracy"] > 0.8
+    assert scores["chroma_accuracy"] >= scores["pitch_accuracy"]

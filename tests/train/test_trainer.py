@@ -103,14 +103,17 @@ def test_learning_rate_warms_up_then_decays_to_the_floor():
 
 
 def test_online_probe_scores_are_logged_while_training(tmp_path):
-    cfg = tiny_cfg(tmp_path, "train.steps=4", "train.online_probe.every_steps=2", "train.online_probe.n_clips=24",
-                   "train.online_probe.clip_seconds=1.0", "train.checkpoint_every=100")
-    Trainer(cfg, progress=False, source=toy_source()).fit()
+    from audiorep.eval.online_probe import OnlineProbe
+
+    probe_clips = toy_source(n=40, seed=1)  # four pitches: any working encoder tells them apart
+    audio = torch.from_numpy(np.stack([probe_clips.load(i) for i in range(40)]))
+    probe = OnlineProbe(audio, [r.label for r in probe_clips.records], every_n_steps=2)
+    cfg = tiny_cfg(tmp_path, "train.steps=4", "train.online_probe.every_steps=2", "train.checkpoint_every=100")
+    Trainer(cfg, progress=False, source=toy_source(), online_probe=probe).fit()
     with open(tmp_path / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    scored = [float(r["probe_accuracy"]) for r in rows if r["probe_accuracy"]]
     assert [r["step"] for r in rows if r["probe_accuracy"]] == ["2", "4"]
-    assert all(0.0 <= s <= 1.0 for s in scored)
+    assert all(float(r["probe_accuracy"]) >= 0.75 for r in rows if r["probe_accuracy"])  # chance is 0.25
 
 
 def test_each_log_row_averages_its_own_window_and_after_step_follows_every_step(tmp_path, monkeypatch):

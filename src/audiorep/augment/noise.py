@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from audiorep.augment.base import BatchAugmentation, device_generator, signal_power
 from audiorep.augment.random_draws import as_range, randint, uniform
+from audiorep.data.sources import FolderSource, ManifestSource
+from audiorep.errors import AudioFileError, ConfigError
 
 #: power spectral density slope: PSD ~ 1 / f^alpha
 NOISE_COLORS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
@@ -80,15 +84,20 @@ def wrapped_windows(bank: torch.Tensor, length: int) -> torch.Tensor:
 class BackgroundMix(BatchAugmentation):
     """Mix a random excerpt of a background clip into each example at an SNR in `snr_db`.
 
-    The clips come from a bank tensor [N, T_bank] given at construction or later with
-    `set_bank` (a config cannot hold audio); excerpts start at a random offset and wrap
-    around clips shorter than the batch's clips.
+    The clips come from `path` in a recipe (a folder of audio files or a manifest CSV: the
+    first `seconds` of up to `max_clips` files, read once when the chain is built, unusable
+    files skipped), or from a bank tensor [N, T_bank] given at construction or with
+    `set_bank`. Excerpts start at a random offset and wrap around clips shorter than the
+    batch's clips.
     """
 
-    def __init__(self, snr_db=(0.0, 20.0), bank: torch.Tensor | None = None, p: float = 1.0):
+    def __init__(self, snr_db=(0.0, 20.0), bank: torch.Tensor | None = None, p: float = 1.0, path: str | None = None,
+                 seconds: float = 5.0, max_clips: int = 256, sample_rate: int = 16000):
         super().__init__(p)
         self.snr_db = as_range(snr_db, "snr_db")
         self.register_buffer("bank", None, persistent=False)
+        if path is not None:
+            bank = load_bank(path, sample_rate, seconds, max_clips)
         if bank is not None:
             self.set_bank(bank)
 
@@ -101,9 +110,8 @@ class BackgroundMix(BatchAugmentation):
 
     def transform(self, x, generator):
         if self.bank is None:
-            from audiorep.errors import ConfigError
-
-            raise ConfigError("background: no background clips; call set_bank(tensor[clips, samples]) before use")
+            raise ConfigError("background: no background clips; give `path` (a folder or manifest) in the recipe, "
+                              "or call set_bank(tensor[clips, samples]) before use")
         batch, length = x.shape
         n_clips, bank_length = self.bank.shape
         snr = uniform(batch, self.snr_db, generator).to(x.device, torch.float32)
@@ -115,3 +123,20 @@ class BackgroundMix(BatchAugmentation):
     def extra_repr(self) -> str:
         size = None if self.bank is None else tuple(self.bank.shape)
         return f"snr_db={list(self.snr_db)}, bank={size}, p={self.p}"
+
+
+def load_bank(path, sample_rate: int, seconds: float, max_clips: int) -> torch.Tensor:
+    """[clips, seconds * rate]: the first `seconds` of each file (zero-padded) of a folder or manifest."""
+    where = Path(path)
+    if not where.exists():
+        raise ConfigError(f"background: {path} does not exist (give a folder of audio files or a manifest .csv)")
+    source = FolderSource(where, sample_rate=sample_rate) if where.is_dir() else ManifestSource(where, sample_rate=sample_rate)
+    clips, skipped = [], []
+    for i in range(min(len(source), max_clips)):
+        try:
+            clips.append(torch.from_numpy(source.load(i, seconds, crop="start")))
+        except AudioFileError as err:
+            skipped.append(str(err))
+    if not clips:
+        raise ConfigError(f"background: no usable audio in {path}" + (f" ({skipped[0]})" if skipped else ""))
+    return torch.stack(clips)

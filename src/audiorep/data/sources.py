@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import csv
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,8 +249,3 @@ def _crop_last_axis(x: np.ndarray, start: int, n: int, pad_left: int) -> np.ndar
     """n samples of the last axis from `start`, after `pad_left` zeros, zero-padded at the end."""
     x = x[..., start : start + n - pad_left]
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad_left, n - pad_left - x.shape[-1])])
-
-
-def filter_source(source: ClipSource, predicate: Callable[[ClipRecord], bool]) -> ClipSource:
-    """The records of `source` for which `predicate(record)` is true."""
-    return source.subset([i for i, r in enumerate(source.records) if predicate(r)])

@@ -2,8 +2,9 @@
 `<1|2|3> <speaker>/<video>/<utterance>.wav`; 1 = train, 2 = valid, 3 = test) and `wav/`.
 
 The label is the speaker (1251 classes), so speakers appear in every split by design; the
-split file is followed exactly. Utterances have varied lengths and are embedded whole
-(long ones in chunks)."""
+split file is followed exactly, whichever videos it puts where (the task does not regroup
+by video: the official file is the protocol). Utterances have varied lengths and are
+embedded whole (long ones in chunks)."""
 
 from __future__ import annotations
 
@@ -37,5 +38,4 @@ def voxceleb1_task(root, split_file: str = "iden_split.txt", audio_dir: str = "w
     return Task(
         name="voxceleb1", paths=[str(root / audio_dir / r) for r in rel], targets=targets, class_names=names,
         folds=[fold], clip_seconds=None, root=str(root),
-        meta={"video": [r.split("/")[1] for r in rel]},
     ).check()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -110,7 +112,10 @@ def main():
     summary = probe(embedders, tasks, args.seed)
     scores = {f"{task} ({r['metric']})": r["models"] for task, r in summary.items()}
     result = {"setting": args.setting, "steps": args.steps, "pretrain": runs, "scores": scores,
-              "chains": {name: CHAINS[name] for name in args.chains}}
+              "spread": {f"{task} ({r['metric']}), std over {r['n_folds']} folds": r["std"]
+                         for task, r in summary.items() if r["n_folds"] > 1},
+              "chains": {name: CHAINS[name] for name in args.chains},
+              "command": shlex.join(["python", *sys.argv])}
     print(scores_table(summary))
     print(json.dumps(runs))
     if args.json:

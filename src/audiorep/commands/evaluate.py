@@ -36,12 +36,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--map", default="pca", choices=["pca", "tsne"], help="2-D map method")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="probe seed, and the random-init baseline's")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _models(args) -> dict:
     from audiorep.api import load
+    from audiorep.builders import build_baseline, random_init_like
 
     models = {}
     for spec in args.model:
@@ -55,11 +56,9 @@ def _models(args) -> dict:
     for name in args.baseline:
         if name == "random" and first_checkpoint:
             # the floor a checkpoint must beat is its own architecture at random initialisation
-            from audiorep.builders import random_init_like
-
             models.setdefault(name, random_init_like(first_checkpoint, seed=args.seed).to(args.device))
-        else:
-            models.setdefault(name, load(name, device=args.device))
+        else:  # --seed also seeds the default CNN's random initialisation
+            models.setdefault(name, build_baseline(name, seed=args.seed).to(args.device))
     if not models:
         raise ConfigError("give at least one --model CHECKPOINT or --baseline {logmel,random}")
     return models

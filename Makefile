@@ -5,7 +5,7 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install demo test bench
+.PHONY: install demo test bench hear-validator
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q "$(TORCH)"
@@ -19,3 +19,14 @@ test: install
 
 bench: install
 	$(PYTHON) benchmarks/throughput.py --json benchmarks/results/throughput_cpu.json
+
+# The official HEAR validator against a saved checkpoint and the default model. It needs
+# TensorFlow (~570 MB wheel), so it gets its own venv over this one's packages and never
+# changes the environment the tests run in. Where the package registry cannot be reached it
+# says so and stops without failing; a validator error fails.
+HEAR_VENV ?= .venv-hear
+hear-validator: install
+	@[ -x $(HEAR_VENV)/bin/python ] || $(PYTHON) -m venv --system-site-packages $(HEAR_VENV)
+	@if $(HEAR_VENV)/bin/python -m pip install -q hearvalidator==2021.0.2; then \
+	  PYTHONPATH=src AUDIOREP_RUN_HEAR_VALIDATOR=1 $(HEAR_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_hear.py -k official; \
+	else echo "hear-validator: could not install hearvalidator (TensorFlow) from the package registry; not run"; fi

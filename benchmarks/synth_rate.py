@@ -2,12 +2,14 @@
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/synth_rate.py --json rate.json
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/synth_rate.py --baseline --json calib.json
+    OMP_NUM_THREADS=1 python benchmarks/synth_rate.py --n 64 --seconds 2 --video-sizes 8 32 64 --json video.json
 
 The rate is clips per second of `SyntheticWorld.generate` (in memory, all ground truth),
 at the given clip length and sample rate, on `--threads` CPU threads: wall-clock
 (`clips_per_second`, best of the repeats) and per CPU-second of this process
 (`clips_per_cpu_second`, what an idle core gives; it does not count time lost to other
-processes on a busy machine). With `--baseline` it
+processes on a busy machine). With `--video-sizes` it also times `render_video` (the video
+track) on one generated batch at each size, at `--video-fps`. With `--baseline` it
 also scores the log-mel statistics + linear probe baseline (scene accuracy, event mAP) that
 docs/synthetic_world.md reports as the world's calibration.
 """
@@ -31,6 +33,8 @@ def main() -> int:
     parser.add_argument("--baseline", action="store_true", help="also run the log-mel statistics baseline")
     parser.add_argument("--n-train", type=int, default=1500)
     parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument("--video-sizes", type=int, nargs="*", default=[], help="also time render_video at these sizes")
+    parser.add_argument("--video-fps", type=float, default=8.0)
     parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH")
     args = parser.parse_args()
 
@@ -65,6 +69,15 @@ def main() -> int:
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
+    if args.video_sizes:
+        from audiorep.data.synthetic.video import render_video
+
+        batch = world.generate(args.n, seed=0)
+        render_video(batch[:4], size=8, fps=args.video_fps)  # warm-up
+        result["render_video"] = {"fps": args.video_fps, "clips": args.n, "seconds_per_batch": {}}
+        for size in args.video_sizes:
+            best_render = min(_timed(render_video, batch, size=size, fps=args.video_fps) for _ in range(args.repeats))
+            result["render_video"]["seconds_per_batch"][f"{size}px"] = round(best_render, 3)
     if args.baseline:
         from audiorep.data.synthetic.calibration import log_mel_baseline
 
@@ -77,6 +90,12 @@ def main() -> int:
         with open(args.json, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
     return 0
+
+
+def _timed(fn, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
 
 Pretraining is timed on the demo recipe through the real trainer (views, augmentations,
 log-mel, encoder, loss, optimiser), on in-memory clips so data generation is not counted;
-the first steps are excluded as warm-up. Embedding is timed on 10 s clips.
+the first steps are excluded as warm-up. A method that asks for video (`audiovisual_demo`)
+gets random uint8 frames of the recipe's `data.video` size and rate. Embedding is timed on 10 s
+clips.
+
+    python benchmarks/throughput.py --recipe audiovisual_demo --threads 1 data.video.size=32 data.video.fps=8
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
+import sys
 import tempfile
 import time
 
 import torch
 
-from audiorep.builders import random_init_embedder
+from audiorep.builders import method_config, random_init_embedder
 from audiorep.config import load_config
 from audiorep.data.sources import ArraySource
 from audiorep.train.trainer import Trainer
@@ -29,19 +35,26 @@ def pretrain_throughput(recipe: str, steps: int, warmup: int, device: str, overr
     n = cfg.train.batch_size * 4
     g = torch.Generator().manual_seed(0)
     audio = 0.1 * torch.randn(n, int(cfg.data.clip_seconds * cfg.data.sample_rate), generator=g)
+    fields, rates = {}, {}
+    if "video" in method_config(cfg)[0].batch_fields:
+        v = cfg.data.video
+        frames = round(cfg.data.clip_seconds * v.fps)
+        fields["video"] = torch.randint(0, 256, (n, frames, 3, v.size, v.size), dtype=torch.uint8, generator=g)
+        rates["video"] = v.fps
     times = []
 
     class Timed(Trainer):
-        def _optimise(self, batch):
+        def _optimise(self, *args):
             times.append(time.perf_counter())
-            return super()._optimise(batch)
+            return super()._optimise(*args)
 
     with tempfile.TemporaryDirectory() as out:
-        Timed(cfg, out_dir=out, progress=False, source=ArraySource(audio, cfg.data.sample_rate)).fit()
+        source = ArraySource(audio, cfg.data.sample_rate, fields=fields or None, field_rates=rates or None)
+        Timed(cfg, out_dir=out, progress=False, source=source).fit()
     seconds = times[-1] - times[warmup]
     timed_steps = len(times) - 1 - warmup
     return {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder["name"],
-            "width": cfg.encoder.get("width"), "steps_timed": timed_steps,
+            "width": cfg.encoder.get("width"), "overrides": overrides, "steps_timed": timed_steps,
             "seconds_per_step": round(seconds / timed_steps, 4),
             "clips_per_second": round(timed_steps * cfg.train.batch_size / seconds, 2)}
 
@@ -83,6 +96,7 @@ def main():
                     "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else None},
         "pretrain": pretrain_throughput(args.recipe, args.steps, args.warmup, args.device, args.overrides),
         "embed": embed_throughput(args.recipe, args.device),
+        "command": shlex.join(["python", *sys.argv]),
     }
     text = json.dumps(result, indent=2)
     print(text)

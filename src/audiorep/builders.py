@@ -17,6 +17,7 @@ import torch
 from audiorep.config import Config, config_from_dict, from_dict
 from audiorep.data.sources import ArraySource, FolderSource, ManifestSource
 from audiorep.data.synthetic import generate_clips
+from audiorep.data.video_source import VideoSource
 from audiorep.errors import CheckpointError, ConfigError
 from audiorep.eval.baselines import LogMelStatsEmbedder
 from audiorep.eval.online_probe import OnlineProbe
@@ -24,7 +25,7 @@ from audiorep.frontend.log_mel import LogMel
 from audiorep.frontend.waveform import Waveform
 from audiorep.io.checkpoint import load_checkpoint
 from audiorep.methods import METHODS
-from audiorep.models import ENCODERS
+from audiorep.models import ENCODERS, VIDEO_ENCODERS
 from audiorep.models.embedder import AudioEmbedder
 from audiorep.optim.schedule import LearningRateSchedule
 from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
@@ -56,7 +57,11 @@ def resolve(cfg: Config) -> Config:
     as checkpoints store it (so a later default cannot change what a checkpoint builds)."""
     _, method = method_config(cfg)
     _, encoder = encoder_config(cfg)
-    return dataclasses.replace(cfg, method=dataclasses.asdict(method), encoder=dataclasses.asdict(encoder))
+    method = dataclasses.asdict(method)
+    if "video_encoder" in method:
+        method["video_encoder"] = dataclasses.asdict(_section(VIDEO_ENCODERS, method["video_encoder"],
+                                                              "method.video_encoder")[1])
+    return dataclasses.replace(cfg, method=method, encoder=dataclasses.asdict(encoder))
 
 
 # ---- the representation ---------------------------------------------------------------
@@ -167,6 +172,12 @@ def load_separator(path, device: str | torch.device = "cpu") -> TDCNSeparator:
     return separator.to(device).eval()
 
 
+def build_video_encoder(section: dict, key: str = "method.video_encoder") -> torch.nn.Module:
+    """A video encoder (frames [B, F, 3, H, W] -> [B, D]) from its config section."""
+    cls, vcfg = _section(VIDEO_ENCODERS, section, key)
+    return cls(**{k: v for k, v in dataclasses.asdict(vcfg).items() if k != "name"})
+
+
 # ---- methods and their training -------------------------------------------------------
 def build_method(cfg: Config):
     """The method `cfg.method` names, given the parts its constructor asks for by name."""
@@ -176,6 +187,7 @@ def build_method(cfg: Config):
         "sample_rate": lambda: cfg.data.sample_rate,
         "separators": lambda: [load_separator(p) for p in mcfg.separators],
         "separator": lambda: build_separator(mcfg.model, cfg.data.sample_rate),
+        "video_encoder": lambda: build_video_encoder(mcfg.video_encoder),
     }
     wanted = [p for p in inspect.signature(cls).parameters if p != "cfg"]
     unknown = [p for p in wanted if p not in parts]
@@ -201,20 +213,27 @@ def build_schedule(cfg: Config) -> LearningRateSchedule:
 
 def build_source(cfg: Config, fields: tuple[str, ...] = ("audio",), progress: bool = True):
     """The clip source a config names: the synthetic world (generated in memory, with its
-    isolated sources when `fields` asks for them), a folder or a manifest."""
+    isolated sources or its video track when `fields` asks for them), a folder or a manifest
+    (of audio files; of video files when `fields` asks for `video`)."""
     d = cfg.data
     if d.source != "synthetic" and "sources" in fields:
         raise ConfigError(f"this method needs isolated sources, which data.source={d.source} does not have; "
                           "use data.source=synthetic")
+    if d.source != "synthetic" and "video" in fields:  # a folder or manifest of video files
+        return VideoSource(d.path, sample_rate=d.sample_rate, video_size=d.video.size, video_fps=d.video.fps)
     if d.source == "folder":
         return FolderSource(d.path, sample_rate=d.sample_rate)
     if d.source == "manifest":
         return ManifestSource(d.path, sample_rate=d.sample_rate)
     s = d.synthetic
     clips = generate_clips(s.n_clips, s.seed, d.sample_rate, s.clip_seconds, s.max_events, s.background,
-                           sources="sources" in fields, progress=progress)
-    extra = {"sources": clips.sources} if clips.sources is not None else None
-    return ArraySource(clips.audio, d.sample_rate, clips.meta, fields=extra)
+                           sources="sources" in fields, progress=progress,
+                           video=d.video if "video" in fields else None)
+    extra = {"sources": clips.sources} if clips.sources is not None else {}
+    if clips.video is not None:
+        extra["video"] = clips.video
+    return ArraySource(clips.audio, d.sample_rate, clips.meta, fields=extra or None,
+                       field_rates={"video": d.video.fps} if clips.video is not None else None)
 
 
 def build_online_probe(cfg: Config, progress: bool = True) -> OnlineProbe | None:

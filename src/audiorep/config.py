@@ -39,6 +39,21 @@ class SyntheticData:
 
 
 @dataclass
+class VideoData:
+    """Frames, for methods that ask for the `video` field: decoded (or rendered) at this size
+    and rate, aligned in time with the audio crop."""
+
+    size: int = 32  # frames are size x size pixels (centre square of the picture)
+    fps: float = 8.0
+    distractors: int = 1  # synthetic world: moving objects that no sound explains
+
+    def validate(self, key):
+        check(8 <= self.size <= 256 and self.size % 2 == 0, f"{key}.size", self.size, "an even integer in 8..256")
+        check(0 < self.fps <= 60, f"{key}.fps", self.fps, "a number in (0, 60]")
+        check(self.distractors >= 0, f"{key}.distractors", self.distractors, "an integer >= 0")
+
+
+@dataclass
 class DataConfig:
     source: str = "synthetic"  # synthetic | folder | manifest
     path: str | None = None
@@ -46,6 +61,7 @@ class DataConfig:
     clip_seconds: float = 2.0  # length of the clip each example is cropped to in the loader
     num_workers: int = 0
     synthetic: SyntheticData = field(default_factory=SyntheticData)
+    video: VideoData = field(default_factory=VideoData)
 
     def validate(self, key):
         check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,

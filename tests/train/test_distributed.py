@@ -47,6 +47,10 @@ def run_recipes(recipe_file: str, tmp: str):
         if kind == "sources":  # two sources per clip, for PIT
             src = (0.1 * rng.standard_normal((16, 2, 4000))).astype(np.float32)
             source = ArraySource(src.sum(1), 8000, fields={"sources": src})
+        elif kind == "video":  # 1 s clips with 4 frames of 8 x 8 pixels
+            source = ArraySource((0.1 * rng.standard_normal((16, 16000))).astype(np.float32), 16000,
+                                 fields={"video": rng.integers(0, 255, (16, 4, 3, 8, 8), dtype=np.uint8)},
+                                 field_rates={"video": 4})
         else:
             rate = 8000 if kind == "8k" else 16000
             source = ArraySource((0.1 * rng.standard_normal((16, rate))).astype(np.float32), rate)
@@ -78,6 +82,10 @@ def test_every_method_and_ablation_variant_steps_in_two_processes_with_equal_wei
 
     recipes = {"simclr": ["simclr_demo", SSL[:4] + ["data.clip_seconds=1.0"], "16k"],
                "byol": ["byol_demo", SSL[:4] + ["data.clip_seconds=1.0"], "16k"],
+               "audiovisual": ["audiovisual_demo", SSL[:4] + [
+                   "data.clip_seconds=1.0", "data.video.size=8", "data.video.fps=4", "method.mix_p=0.5",
+                   "method.audio_audio_weight=0.5", "method.video_encoder={name: r2plus1d, width: 4, embedding_dim: 8}"],
+                   "video"],
                "separator_mixit": ["separator_mixit", [SEPARATOR, "data.clip_seconds=0.25"], "8k"],
                "separator_pit": ["separator_pit", [SEPARATOR, "data.clip_seconds=0.25"], "sources"],
                "bilinear": ["separation_ssl_demo", SSL + [f"method.separators=[{separator_file}]",

@@ -1,15 +1,19 @@
-"""`audiorep synth`: write the built-in synthetic sound world to disk (FLAC + manifest.csv)."""
+"""`audiorep synth`: write the built-in synthetic sound world to disk (FLAC + manifest.csv;
+with `--video`, also MP4 files with a sprite per sounding source, named by the manifest)."""
 
 from __future__ import annotations
 
 import argparse
 
 NAME = "synth"
-HELP = "generate labelled synthetic sound scenes (FLAC + manifest.csv)"
+HELP = "generate labelled synthetic sound scenes (FLAC, optionally MP4 video, + manifest.csv)"
 DESCRIPTION = (
     "Generate procedural sound scenes with ground truth (scene type, event classes, pitch, "
     "onsets; optionally the isolated sources) and write them as FLAC files plus a "
-    "manifest.csv that `ManifestSource` reads. Writing a split again replaces that split."
+    "manifest.csv that `ManifestSource` reads. Writing a split again replaces that split. "
+    "With --video each clip is also an MP4 (H.264 + AAC) in which every sounding source is "
+    "a sprite of its class, sized by its loudness; the manifest's `path` then names the MP4 "
+    "and `audio_path` the FLAC."
 )
 
 
@@ -23,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="train", help="split name written to the manifest and file names")
     parser.add_argument("--sources", action="store_true", help="also write each isolated event and the background")
     parser.add_argument("--no-background", action="store_true", help="leave out the scene background")
+    parser.add_argument("--video", action="store_true",
+                        help="also write each clip as an MP4 (H.264 + AAC); the manifest's path names it")
+    parser.add_argument("--video-size", type=int, default=32, help="frame width and height in pixels (even, >= 8)")
+    parser.add_argument("--video-fps", type=float, default=8.0, help="video frames per second")
+    parser.add_argument("--video-distractors", type=int, default=1,
+                        help="grey blobs that move with no sound, per clip")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,10 +49,15 @@ def run(args: argparse.Namespace) -> int:
         max_events=args.max_events,
         background=not args.no_background,
         progress=True,
+        video=args.video,
+        video_size=args.video_size,
+        video_fps=args.video_fps,
+        video_distractors=args.video_distractors,
     )
     scenes = ", ".join(f"{k} {v}" for k, v in sorted(summary["scenes"].items()))
     events = ", ".join(f"{k} {v}" for k, v in sorted(summary["events"].items(), key=lambda kv: -kv[1]))
-    print(f"wrote {summary['n']} clips ({summary['hours'] * 60:.1f} min) of split '{summary['split']}' -> {summary['manifest']}")
+    media = f"MP4 {args.video_size}px {args.video_fps:g} fps + FLAC" if args.video else "FLAC"
+    print(f"wrote {summary['n']} clips as {media} ({summary['hours'] * 60:.1f} min) of split '{summary['split']}' -> {summary['manifest']}")
     print(f"scenes: {scenes}")
     print(f"events: {events}")
     return 0

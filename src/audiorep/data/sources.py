@@ -3,8 +3,16 @@
 A source is a list of `ClipRecord`s plus `load(i, seconds=None, rng=None)`, which returns
 clip `i` as mono float32 at the source's `sample_rate` (a crop when `seconds` is given).
 `load_fields` returns the clip as named arrays: `{"audio": ...}`, plus any time-aligned
-field the source holds (an `ArraySource`'s isolated `sources`; later video frames), all
+field the source holds (an `ArraySource`'s isolated `sources` or video frames), all
 cropped at the same place. `fields` names them.
+
+An `ArraySource` field runs at the audio's rate (`[N, ..., T]`, time on the last axis,
+cropped and resampled sample for sample with the audio, returned as float32) unless
+`field_rates` gives it a rate of its own: then it is `[N, F, ...]` with time on axis 1
+(video frames `[N, F, 3, H, W]` at `field_rates={"video": fps}`), it is cropped at the same
+start time as the audio (first frame round(start_s * rate), round(seconds * rate) frames,
+zero frames where the crop runs past either end), never resampled, and keeps its dtype
+(uint8 frames stay uint8, a quarter of the memory of float32).
 File sources never touch the files when built, so a bad file surfaces as an
 `AudioFileError` when that clip is loaded, and the dataset can skip it.
 """
@@ -64,13 +72,13 @@ class ClipSource:
         """Clip `i` as named arrays, every field cropped at the same place."""
         return {"audio": self.load(i, seconds, rng, crop=crop, sample_rate=sample_rate)}
 
-    def subset(self, indices: Iterable[int]) -> "ClipSource":
+    def subset(self, indices: Iterable[int]) -> ClipSource:
         """A source with only the records at `indices` (in that order); e.g. one fold."""
         new = copy.copy(self)
         new.records = [self.records[int(i)] for i in indices]
         return new
 
-    def filter(self, **conditions) -> "ClipSource":
+    def filter(self, **conditions) -> ClipSource:
         """Records whose `label`/`path`/meta values match every condition.
 
         A condition is a value (compared as text, so ``fold=1`` matches "1"), a list/set of
@@ -179,13 +187,15 @@ class ManifestSource(_FileSource):
 class ArraySource(ClipSource):
     """Clips already in memory (e.g. the synthetic world): `audio` is `[N, T]` or N 1-D arrays.
 
-    `fields` adds named arrays `[N, ..., T]` aligned in time with the audio (the isolated
-    sources `[N, K, T]` of the synthetic world): `load_fields` crops them where it crops
-    the audio. `sample_rate` is the rate of the arrays; asking for another rate resamples
-    the crop with soxr."""
+    `fields` adds named arrays aligned in time with the audio: `[N, ..., T]` at the audio's
+    rate (the isolated sources `[N, K, T]` of the synthetic world), or, for a name in
+    `field_rates` (frames per second), `[N, F, ...]` with time on axis 1 (video
+    `[N, F, 3, H, W]`). `load_fields` crops every field at the crop's start time.
+    `sample_rate` is the rate of the audio; asking for another rate resamples the audio and
+    the audio-rate fields with soxr (frame-rate fields keep their rate)."""
 
     def __init__(self, audio, sample_rate: int, meta: list[dict] | None = None, *, quality: str = "HQ",
-                 fields: dict | None = None):
+                 fields: dict | None = None, field_rates: dict | None = None):
         audio = _as_numpy(audio)
         if isinstance(audio, np.ndarray):
             if audio.ndim != 2:
@@ -195,14 +205,22 @@ class ArraySource(ClipSource):
         n = len(audio)
         if meta is not None and len(meta) != n:
             raise ConfigError(f"ArraySource got {n} clips but {len(meta)} meta entries")
-        extra = {name: _as_numpy(values) for name, values in (fields or {}).items()}
+        fields = dict(fields or {})
+        rates = {name: float(r) for name, r in (field_rates or {}).items()}
+        unknown = [name for name in rates if name not in fields]
+        if unknown:
+            raise ConfigError(f"ArraySource field_rates names {', '.join(unknown)}, which fields does not hold")
+        extra = {name: _as_numpy(values, keep_dtype=name in rates) for name, values in fields.items()}
         for name, values in extra.items():
-            if not isinstance(audio, np.ndarray) or len(values) != n or values.shape[-1] != audio.shape[-1]:
+            if name in rates:
+                _check_framed_field(name, values, rates[name], audio, int(sample_rate))
+            elif not isinstance(audio, np.ndarray) or len(values) != n or values.shape[-1] != audio.shape[-1]:
                 raise ConfigError(f"ArraySource field {name!r} must be [N={n}, ..., T] like the audio, "
                                   f"got shape {tuple(values.shape)}")
         metas = meta if meta is not None else [{} for _ in range(n)]
         self.audio = audio
         self.extra = extra
+        self.field_rates = rates
         self.fields = ("audio", *extra)
         self.sample_rate = int(sample_rate)
         self.quality = quality
@@ -215,17 +233,24 @@ class ArraySource(ClipSource):
     def load_fields(self, i, seconds=None, rng=None, *, crop="random", sample_rate=None, only_audio=False):
         row = self.records[i].meta["array_index"]
         arrays = {"audio": self.audio[row]}
+        framed = {}
         if not only_audio:
-            arrays.update((name, values[row]) for name, values in self.extra.items())
+            for name, values in self.extra.items():
+                (framed if name in self.field_rates else arrays)[name] = values[row]
         rate = int(sample_rate or self.sample_rate)
         if seconds is not None:
-            n_in = int(round(seconds * self.sample_rate))
+            n_in = round(seconds * self.sample_rate)
             start, pad_left = crop_window(arrays["audio"].shape[-1], n_in, crop, rng)
             arrays = {k: _crop_last_axis(x, start, n_in, pad_left) for k, x in arrays.items()}
+            start_s = (start - pad_left) / self.sample_rate  # the clip time at the crop's first sample
+            framed = {k: _crop_first_axis(x, round(start_s * self.field_rates[k]),
+                                          round(seconds * self.field_rates[k])) for k, x in framed.items()}
         if rate != self.sample_rate:
-            n_out = int(round(seconds * rate)) if seconds is not None else None
+            n_out = round(seconds * rate) if seconds is not None else None
             arrays = {k: self._resample(x, rate, n_out) for k, x in arrays.items()}
-        return {k: np.array(x, dtype=np.float32, copy=True) for k, x in arrays.items()}
+        out = {k: np.array(x, dtype=np.float32, copy=True) for k, x in arrays.items()}
+        out.update((k, np.array(x, copy=True)) for k, x in framed.items())
+        return out
 
     def _resample(self, x: np.ndarray, rate: int, n_out: int | None) -> np.ndarray:
         """[..., T] at the source's rate -> [..., T'] at `rate` (exactly n_out samples when given)."""
@@ -239,13 +264,37 @@ class ArraySource(ClipSource):
         return y.astype(np.float32, copy=False)
 
 
-def _as_numpy(values):
+def _as_numpy(values, keep_dtype: bool = False):
     if hasattr(values, "detach"):  # torch tensor, without importing torch here
         values = values.detach().cpu().numpy()
+    if keep_dtype:
+        return np.asarray(values)
     return values.astype(np.float32, copy=False) if isinstance(values, np.ndarray) else values
+
+
+def _check_framed_field(name: str, values: np.ndarray, rate: float, audio, sample_rate: int) -> None:
+    """A field with its own rate must be [N, F, ...] and last as long as the audio (within a frame)."""
+    if not rate > 0:
+        raise ConfigError(f"ArraySource field_rates[{name!r}] must be > 0, got {rate}")
+    if not isinstance(audio, np.ndarray):
+        raise ConfigError(f"ArraySource field {name!r} needs the audio as one [N, T] array")
+    if values.ndim < 2 or len(values) != len(audio):
+        raise ConfigError(f"ArraySource field {name!r} must be [N={len(audio)}, F, ...] (time on axis 1), "
+                          f"got shape {tuple(values.shape)}")
+    audio_s, field_s = audio.shape[-1] / sample_rate, values.shape[1] / rate
+    if abs(audio_s - field_s) > 1.0 / rate + 1e-9:
+        raise ConfigError(f"ArraySource field {name!r} lasts {field_s:.3f} s ({values.shape[1]} frames at "
+                          f"{rate:g}/s) but the audio lasts {audio_s:.3f} s")
 
 
 def _crop_last_axis(x: np.ndarray, start: int, n: int, pad_left: int) -> np.ndarray:
     """n samples of the last axis from `start`, after `pad_left` zeros, zero-padded at the end."""
     x = x[..., start : start + n - pad_left]
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad_left, n - pad_left - x.shape[-1])])
+
+
+def _crop_first_axis(x: np.ndarray, first: int, n: int) -> np.ndarray:
+    """n entries of axis 0 from index `first` (may be negative), zero-filled outside the array."""
+    lo, hi = min(max(first, 0), len(x)), min(max(first + n, 0), len(x))
+    before = lo - first
+    return np.pad(x[lo:hi], [(before, n - before - (hi - lo))] + [(0, 0)] * (x.ndim - 1))

@@ -55,15 +55,21 @@ def _check_target_rate(sample_rate) -> int:
     return int(sample_rate)
 
 
-def _open(path) -> sf.SoundFile:
-    """Open `path` for reading and check its header; the caller closes the handle."""
-    path = os.fspath(path)
+def check_file_path(path: str, kind: str = "audio") -> None:
+    """An `AudioFileError` for a path that is missing, a directory or empty, before any decoder sees it."""
     if not os.path.exists(path):
         raise AudioFileError(path, "file does not exist")
     if os.path.isdir(path):
-        raise AudioFileError(path, "is a directory, not an audio file")
+        raise AudioFileError(path, f"is a directory, not an {kind} file" if kind[0] in "aeiou" else
+                             f"is a directory, not a {kind} file")
     if os.path.getsize(path) == 0:
         raise AudioFileError(path, "file is empty (0 bytes)")
+
+
+def _open(path) -> sf.SoundFile:
+    """Open `path` for reading and check its header; the caller closes the handle."""
+    path = os.fspath(path)
+    check_file_path(path)
     try:
         f = sf.SoundFile(path)
     except Exception as err:  # libsndfile reports corrupt/unsupported files in many ways

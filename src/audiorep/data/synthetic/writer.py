@@ -2,6 +2,11 @@
 `ManifestSource` reads directly (`label` = scene, `labels` = events), so the same clips can
 feed training, evaluation and separation scoring from files.
 
+With `video=True` every clip is also an MP4 (H.264 frames from `render_video` + AAC audio,
+`io/video_writer.py`) and the manifest's `path` names the MP4, as a manifest of a user's own
+videos would; the FLAC is still written and named in the extra `audio_path` column (with
+`video_fps` and `video_size`), for readers of lossless audio.
+
 Clips are generated in chunks of `chunk` clips; chunk i uses a seed derived from
 `(seed, i)`, so the files depend only on `(n, seed, chunk)` and the world settings.
 Writing a split again replaces that split's manifest rows and keeps the other splits.
@@ -17,13 +22,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from audiorep.data.synthetic.video import render_video
 from audiorep.data.synthetic.world import SceneBatch, SyntheticWorld
 from audiorep.errors import ConfigError
+from audiorep.io.video_writer import write_av_file
 
 MANIFEST_COLUMNS = (
     "path", "label", "scene", "events", "labels", "split", "seed", "index",
     "source_classes", "pitch_hz", "onset_s", "duration_s", "sources", "background",
 )  # fmt: skip
+VIDEO_MANIFEST_COLUMNS = (*MANIFEST_COLUMNS, "audio_path", "video_fps", "video_size")
 
 
 def chunk_seed(seed: int, chunk_index: int) -> int:
@@ -39,7 +47,8 @@ def _fmt(x: float) -> str:
     return "" if math.isnan(x) else f"{x:.3f}"
 
 
-def _write_batch(batch: SceneBatch, out: Path, split: str, seed: int, first: int, with_sources: bool) -> list[dict]:
+def _write_batch(batch: SceneBatch, out: Path, split: str, seed: int, first: int, with_sources: bool,
+                 frames=None, fps: float = 8.0) -> list[dict]:
     rows = []
     sr = batch.sample_rate
     for i in range(len(batch)):  # one file per clip: file IO is per clip by nature
@@ -47,6 +56,12 @@ def _write_batch(batch: SceneBatch, out: Path, split: str, seed: int, first: int
         stem = f"{split}_{index:06d}"
         rel = Path("audio") / f"{stem}.flac"
         sf.write(out / rel, batch.audio[i].numpy(), sr, subtype="PCM_16")
+        video = {}
+        if frames is not None:
+            video_rel = Path("video") / f"{stem}.mp4"
+            write_av_file(out / video_rel, batch.audio[i], sr, frames[i], fps)
+            video = {"path": video_rel.as_posix(), "audio_path": rel.as_posix(), "video_fps": f"{fps:g}",
+                     "video_size": str(frames.shape[-1])}
         slots = (batch.source_class[i] >= 0).nonzero().flatten().tolist()
         names = [batch.class_names[int(batch.source_class[i, k])] for k in slots]
         source_paths, background_path = [], ""
@@ -76,6 +91,7 @@ def _write_batch(batch: SceneBatch, out: Path, split: str, seed: int, first: int
                 "duration_s": _join(_fmt(float(batch.duration_s[i, k])) for k in slots),
                 "sources": _join(source_paths),
                 "background": background_path,
+                **video,
             }
         )
     return rows
@@ -94,13 +110,23 @@ def write_world(
     background: bool = True,
     chunk: int = 64,
     progress: bool = False,
+    video: bool = False,
+    video_size: int = 32,
+    video_fps: float = 8.0,
+    video_distractors: int = 1,
 ) -> dict:
     """Generate n clips and write `out_dir/audio/<split>_<index>.flac` (and, with `sources`,
     `out_dir/sources/<split>_<index>_s<slot>.flac` + `_background.flac`) plus
-    `out_dir/manifest.csv`. Returns a summary: manifest path, clip count, hours, counts per
-    scene and per event class."""
+    `out_dir/manifest.csv`. With `video`, also `out_dir/video/<split>_<index>.mp4`
+    (`video_size` px square, even; `video_fps`), named by the manifest's `path`. Returns a
+    summary: manifest path, clip count, hours, counts per scene and per event class."""
     if n < 1:
         raise ConfigError(f"n must be >= 1, got {n}")
+    if video and (int(video_size) != video_size or video_size < 8 or video_size % 2):
+        raise ConfigError(f"video_size must be an even number of pixels >= 8 (H.264 needs even sizes), "
+                          f"got {video_size}")
+    if video and not video_fps > 0:
+        raise ConfigError(f"video_fps must be > 0, got {video_fps}")
     if not split or any(c in split for c in "/\\;,"):
         raise ConfigError(f"split must be a plain name (no '/', '\\', ';' or ','), got {split!r}")
     world = SyntheticWorld(sample_rate, clip_seconds, max_events, background)
@@ -108,13 +134,17 @@ def write_world(
     (out / "audio").mkdir(parents=True, exist_ok=True)
     if sources:
         (out / "sources").mkdir(parents=True, exist_ok=True)
+    if video:
+        (out / "video").mkdir(parents=True, exist_ok=True)
+    columns = VIDEO_MANIFEST_COLUMNS if video else MANIFEST_COLUMNS
     manifest = out / "manifest.csv"
     kept = []
     if manifest.exists():
         with open(manifest, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
-                raise ConfigError(f"{manifest}: existing manifest has other columns; write to a new folder")
+            if tuple(reader.fieldnames or ()) != columns:
+                raise ConfigError(f"{manifest}: existing manifest has other columns (a world "
+                                  f"{'without' if video else 'with'} video?); write to a new folder")
             kept = [row for row in reader if row["split"] != split]
 
     bar = None
@@ -125,7 +155,11 @@ def write_world(
     rows = []
     for c, first in enumerate(range(0, n, chunk)):
         batch = world.generate(min(chunk, n - first), chunk_seed(seed, c))
-        rows += _write_batch(batch, out, split, seed, first, sources)
+        frames = None
+        if video:
+            frames = render_video(batch, size=int(video_size), fps=video_fps, seed=chunk_seed(seed, c),
+                                  distractors=video_distractors)
+        rows += _write_batch(batch, out, split, seed, first, sources, frames, video_fps)
         if bar is not None:
             bar.update(len(batch))
     if bar is not None:
@@ -133,7 +167,7 @@ def write_world(
 
     tmp = manifest.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(kept + rows)
     tmp.replace(manifest)

@@ -94,3 +94,12 @@ def test_the_gpu_recipe_trains_on_a_folder_of_video_files_as_written(tmp_path):
                  "method.video_encoder={name: r2plus1d, width: 8, embedding_dim: 16}", f"train.out_dir={out}"]) == 0
     assert (out / "last.pt").is_file()
     assert "broken.mp4" in (out / "bad_files.txt").read_text()
+
+
+def test_whole_clips_of_video_are_refused_with_the_key_to_set():
+    from audiorep.data.dataset import ClipDataset
+
+    source = ArraySource(np.zeros((2, 16000), np.float32), 16000,
+                         fields={"video": np.zeros((2, 4, 3, 8, 8), np.uint8)}, field_rates={"video": 4})
+    with pytest.raises(ConfigError, match="data.clip_seconds"):
+        ClipDataset(source, 16000, None, fields=("audio", "video"))

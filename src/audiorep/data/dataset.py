@@ -42,6 +42,8 @@ class ClipDataset(Dataset):
             raise ConfigError(f"crop must be one of {CROPS}, got {crop!r}")
         if clip_seconds is not None and clip_seconds <= 0:
             raise ConfigError(f"clip_seconds must be > 0, got {clip_seconds!r}")
+        if clip_seconds is None and "video" in fields:  # frames of unequal counts cannot be stacked
+            raise ConfigError("video clips are batched as fixed-length crops: set clip_seconds (data.clip_seconds)")
         self.source = source
         self.sample_rate = int(sample_rate)
         self.clip_seconds = clip_seconds

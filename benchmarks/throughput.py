@@ -5,8 +5,9 @@
 Pretraining is timed on the demo recipe through the real trainer (views, augmentations,
 log-mel, encoder, loss, optimiser), on in-memory clips so data generation is not counted;
 the first steps are excluded as warm-up. A method that asks for video (`audiovisual_demo`)
-gets random uint8 frames of the recipe's `data.video` size and rate. Embedding is timed on 10 s
-clips.
+gets random uint8 frames of the recipe's `data.video` size and rate; a generative recipe
+(`generative_demo`) fits its tokenizer on the clips first (not timed) and also reports the
+language model's tokens per second. Embedding is timed on 10 s clips.
 
     python benchmarks/throughput.py --recipe audiovisual_demo --threads 1 data.video.size=32 data.video.fps=8
 """
@@ -53,10 +54,16 @@ def pretrain_throughput(recipe: str, steps: int, warmup: int, device: str, overr
         Timed(cfg, out_dir=out, progress=False, source=source).fit()
     seconds = times[-1] - times[warmup]
     timed_steps = len(times) - 1 - warmup
-    return {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder["name"],
-            "width": cfg.encoder.get("width"), "overrides": overrides, "steps_timed": timed_steps,
-            "seconds_per_step": round(seconds / timed_steps, 4),
-            "clips_per_second": round(timed_steps * cfg.train.batch_size / seconds, 2)}
+    out = {"recipe": recipe, "batch_size": cfg.train.batch_size, "encoder": cfg.encoder["name"],
+           "width": cfg.encoder.get("width"), "overrides": overrides, "steps_timed": timed_steps,
+           "seconds_per_step": round(seconds / timed_steps, 4),
+           "clips_per_second": round(timed_steps * cfg.train.batch_size / seconds, 2)}
+    if "patch_frames" in cfg.encoder:  # a language model over tokens: count its tokens too
+        frames = int(cfg.data.clip_seconds * 1000 / cfg.frontend.hop_ms) + 1
+        per_clip = min(frames // cfg.encoder["patch_frames"], cfg.encoder["max_tokens"])
+        out["tokens_per_clip"] = per_clip
+        out["tokens_per_second"] = round(out["clips_per_second"] * per_clip, 1)
+    return out
 
 
 @torch.no_grad()

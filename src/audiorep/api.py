@@ -21,11 +21,15 @@ from audiorep.builders import BASELINES, build_baseline, load_embedder
 from audiorep.errors import ConfigError
 from audiorep.eval.chunked_embedding import frame_embeddings, scene_embeddings
 from audiorep.eval.embedding_cache import embed_files, load_clip
+from audiorep.models.concat_embedder import ConcatEmbedder
 
 
 def load(model: str | os.PathLike = "logmel", device: str | torch.device = "cpu") -> torch.nn.Module:
-    """An embedder in eval mode: a checkpoint path, or a baseline name ('logmel', 'random')."""
+    """An embedder in eval mode: a checkpoint path, or a baseline name ('logmel', 'random').
+    `A.pt+B.pt` joins models into one (`ConcatEmbedder`: e.g. contrastive + generative)."""
     spec = os.fspath(model)
+    if "+" in spec and not os.path.exists(spec):
+        return ConcatEmbedder([load(part, device) for part in spec.split("+")]).to(device).eval()
     embedder = build_baseline(spec) if spec in BASELINES else load_embedder(spec, device=device)
     return embedder.to(device).eval()
 

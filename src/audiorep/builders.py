@@ -25,10 +25,13 @@ from audiorep.frontend.log_mel import LogMel
 from audiorep.frontend.waveform import Waveform
 from audiorep.io.checkpoint import load_checkpoint
 from audiorep.methods import METHODS
+from audiorep.methods.generative import default_fit
 from audiorep.models import ENCODERS, VIDEO_ENCODERS
 from audiorep.models.embedder import AudioEmbedder
 from audiorep.optim.schedule import LearningRateSchedule
 from audiorep.separation.tdcn import TDCNConfig, TDCNSeparator
+from audiorep.tokenizers import build_tokenizer, load_tokenizer
+from audiorep.tokenizers.fit_on_source import fit_on_source
 
 FRONTENDS = {"log_mel": LogMel, "waveform": Waveform}
 BASELINES = ("logmel", "random")
@@ -179,8 +182,44 @@ def build_video_encoder(section: dict, key: str = "method.video_encoder") -> tor
 
 
 # ---- methods and their training -------------------------------------------------------
-def build_method(cfg: Config):
-    """The method `cfg.method` names, given the parts its constructor asks for by name."""
+def build_fitted_tokenizer(cfg: Config, source=None, device: str | torch.device = "cpu",
+                           progress: bool = True) -> torch.nn.Module:
+    """The frozen tokenizer of a `token_lm` encoder: read from `method.tokenizer_path`, or
+    fitted on random crops of the recipe's data (or of `source`: a source, or a function that
+    returns one, called only when a fit needs it) on `device`."""
+    _, enc = encoder_config(cfg)
+    _, mcfg = method_config(cfg)
+    if not hasattr(enc, "tokenizer"):
+        raise ConfigError(f"method {mcfg.name!r} trains on tokens: set encoder.name=token_lm (got {enc.name})")
+    n_features = cfg.frontend.n_mels
+    wanted = {"tokenizer": enc.tokenizer, "n_features": n_features, "codebook_size": enc.codebook_size,
+              "patch_frames": enc.patch_frames}
+    if mcfg.tokenizer_path:
+        tokenizer = load_tokenizer(mcfg.tokenizer_path, device=device)
+        found = {"tokenizer": tokenizer.name, "n_features": tokenizer.n_features,
+                 "codebook_size": tokenizer.codebook_size, "patch_frames": tokenizer.patch_frames}
+        if found != wanted:
+            bad = [f"{k}={found[k]} (the config says {wanted[k]})" for k in wanted if found[k] != wanted[k]]
+            raise ConfigError(f"method.tokenizer_path={mcfg.tokenizer_path}: the tokenizer has {', '.join(bad)}; "
+                              "set the encoder and front-end sections to match, or fit a new one")
+        return tokenizer
+    tokenizer = build_tokenizer(enc.tokenizer, n_features, enc.codebook_size, enc.patch_frames)
+    fit = {**default_fit(), **mcfg.fit}
+    kwargs = ({"iterations": int(fit["iterations"])} if enc.tokenizer == "kmeans"
+              else {"steps": int(fit["steps"]), **({"lr": float(fit["lr"])} if "lr" in fit else {})})
+    source = source() if callable(source) else source
+    source = source if source is not None else build_source(cfg, ("audio",), progress=progress)
+    tokenizer.fit_report = fit_on_source(tokenizer, source, build_frontend(cfg), int(fit["clips"]),
+                                         cfg.data.clip_seconds, seed=int(fit.get("seed", cfg.seed)), device=device,
+                                         num_workers=cfg.data.num_workers, progress=progress,
+                                         batch_size=int(fit["batch_size"]), **kwargs)
+    return tokenizer
+
+
+def build_method(cfg: Config, source=None, device: str | torch.device = "cpu", progress: bool = True):
+    """The method `cfg.method` names, given the parts its constructor asks for by name (a part
+    fitted on data, the tokenizer, reads `source` (or what a function `source` returns) on
+    `device`)."""
     cls, mcfg = method_config(cfg)
     parts = {
         "embedder": lambda: build_embedder(cfg),
@@ -188,6 +227,7 @@ def build_method(cfg: Config):
         "separators": lambda: [load_separator(p) for p in mcfg.separators],
         "separator": lambda: build_separator(mcfg.model, cfg.data.sample_rate),
         "video_encoder": lambda: build_video_encoder(mcfg.video_encoder),
+        "tokenizer": lambda: build_fitted_tokenizer(cfg, source, device, progress),
     }
     wanted = [p for p in inspect.signature(cls).parameters if p != "cfg"]
     unknown = [p for p in wanted if p not in parts]

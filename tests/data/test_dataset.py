@@ -110,3 +110,19 @@ def test_asking_a_source_for_a_field_it_lacks_names_it():
         ClipDataset(ramp_source(), 1000, 0.5, fields=("audio", "sources"))
     with pytest.raises(ConfigError, match="field 'sources' must be"):
         ArraySource(torch.zeros(4, 100), 1000, fields={"sources": torch.zeros(4, 2, 99)})
+
+
+@pytest.mark.parametrize("labels,shape,dtype", [(np.array([3, 1, 0, 2, 1, 0]), (4,), torch.int64),
+                                                (np.eye(6, 5, dtype=np.float32), (4, 5), torch.float32)])
+def test_labels_are_a_per_clip_field_of_the_batch(labels, shape, dtype):
+    """Class indices collate to label [B] int64, multi-hot to [B, C] float: stacked, not padded,
+    whatever the crop and rate, with clips of any length."""
+    source = ArraySource(torch.randn(6, 2000), 1000, fields={"label": labels}, field_rates={"label": 0})
+    for clip_seconds, rate in ((0.5, 1000), (0.5, 2000), (None, 1000)):
+        ds = ClipDataset(source, rate, clip_seconds, seed=1, fields=("audio", "label"))
+        batch = next(iter(DataLoader(ds, batch_size=4, collate_fn=ds.collate_fn)))
+        assert batch["label"].shape == shape and batch["label"].dtype == dtype
+        torch.testing.assert_close(batch["label"], torch.as_tensor(labels[batch["index"].numpy()]))
+        assert batch["audio"].shape == (4, int(rate * (clip_seconds or 2.0)))
+    one_class = collate_clips([{"audio": torch.ones(5), "label": torch.tensor(c), "index": c} for c in (1, 2)])
+    assert one_class["label"].tolist() == [1, 2]  # 0-d items stack even without being named

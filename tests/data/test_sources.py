@@ -102,3 +102,28 @@ def test_real_fsdd_manifest(shared_data):
         assert y.dtype == np.float32 and np.isfinite(y).all() and np.abs(y).max() > 0.01
         assert len(y) == pytest.approx(float(rec.meta["duration_s"]) * 16000, abs=2)
         assert rec.label == "0" and rec.meta["speaker"] == "george"
+
+
+def test_a_per_clip_field_is_never_cropped_or_resampled_and_keeps_its_dtype():
+    audio = torch.arange(3 * 1000, dtype=torch.float32).reshape(3, 1000)
+    classes = np.array([2, 0, 1], dtype=np.int64)
+    multi_hot = np.eye(3, 4, dtype=np.float32)
+    src = ArraySource(audio, 1000, fields={"label": classes, "tags": multi_hot}, field_rates={"label": 0, "tags": 0})
+    assert src.fields == ("audio", "label", "tags") and src.per_clip_fields == ("label", "tags")
+    for kwargs in ({}, {"seconds": 0.3, "rng": np.random.default_rng(0)}, {"seconds": 2.0, "crop": "start"},
+                   {"seconds": 0.5, "crop": "center", "sample_rate": 2000}, {"sample_rate": 500}):
+        fields = src.load_fields(2, **kwargs)
+        assert fields["label"].shape == () and fields["label"].dtype == np.int64 and fields["label"] == 1
+        assert fields["tags"].dtype == np.float32
+        np.testing.assert_array_equal(fields["tags"], multi_hot[2])
+    sub = src.subset([2, 0])  # a subset keeps each clip's own value
+    assert [int(sub.load_fields(i)["label"]) for i in range(2)] == [1, 2]
+    variable = ArraySource([np.ones(3), np.ones(5)], 1000, fields={"label": [4, 5]}, field_rates={"label": 0})
+    assert int(variable.load_fields(1)["label"]) == 5  # clips of any length may carry one
+
+
+def test_a_per_clip_field_must_have_one_value_per_clip():
+    with pytest.raises(ConfigError, match="one value per clip .*N=3"):
+        ArraySource(np.zeros((3, 10)), 1000, fields={"label": np.zeros(2)}, field_rates={"label": 0})
+    with pytest.raises(ConfigError, match="or 0 .one value per clip"):
+        ArraySource(np.zeros((3, 10)), 1000, fields={"label": np.zeros((3, 5))}, field_rates={"label": -1})

@@ -20,7 +20,8 @@ DESCRIPTION = (
 
 def add_arguments(parser) -> None:
     parser.add_argument("--model", action="append", default=[], metavar="[NAME=]CHECKPOINT",
-                        help="a checkpoint to evaluate (repeatable); NAME defaults to the file's stem")
+                        help="a checkpoint to evaluate (repeatable); NAME defaults to the file's stem; "
+                             "A.pt+B.pt probes two models as one (embeddings side by side)")
     parser.add_argument("--baseline", action="append", default=[], choices=["logmel", "random"],
                         help="a built-in baseline to evaluate (repeatable); 'random' is the first --model's "
                              "architecture at random initialisation (the default CNN without --model)")
@@ -43,6 +44,7 @@ def add_arguments(parser) -> None:
 def _models(args) -> dict:
     from audiorep.api import load
     from audiorep.builders import build_baseline, random_init_like
+    from audiorep.models.concat_embedder import ConcatEmbedder
 
     models = {}
     for spec in args.model:
@@ -56,7 +58,9 @@ def _models(args) -> dict:
     for name in args.baseline:
         if name == "random" and first_checkpoint:
             # the floor a checkpoint must beat is its own architecture at random initialisation
-            models.setdefault(name, random_init_like(first_checkpoint, seed=args.seed).to(args.device))
+            parts = [first_checkpoint] if Path(first_checkpoint).exists() else first_checkpoint.split("+")
+            inits = [random_init_like(p, seed=args.seed) for p in parts]
+            models.setdefault(name, (inits[0] if len(inits) == 1 else ConcatEmbedder(inits)).to(args.device))
         else:  # --seed also seeds the default CNN's random initialisation
             models.setdefault(name, build_baseline(name, seed=args.seed).to(args.device))
     if not models:

@@ -28,8 +28,9 @@ class ClipDataset(Dataset):
     """Item `i` = ``{"audio": float32 Tensor[T_clip], "index": i}`` or ``{"error": str, "index": i}``.
 
     ``clip_seconds=None`` yields whole clips (variable length; `collate_clips` zero-pads).
-    `fields` asks for more of the source's time-aligned fields (``("audio", "sources")``),
-    cropped where the audio is; a source without one is a ConfigError naming it."""
+    `fields` asks for more of the source's fields (``("audio", "sources")``): time-aligned
+    ones cropped where the audio is, per-clip ones (``label``) as they are; a source without
+    one is a ConfigError naming it."""
 
     def __init__(self, source: ClipSource, sample_rate: int, clip_seconds: float | None,
                  crop: str = "random", seed: int = 0, fields: tuple[str, ...] = ("audio",)):
@@ -38,6 +39,7 @@ class ClipDataset(Dataset):
             raise ConfigError(f"the data source {source!r} has no {', '.join(missing)} "
                               f"(it holds {', '.join(source.fields)})")
         self.fields = tuple(fields)
+        self.per_clip_fields = tuple(f for f in self.fields if f in getattr(source, "per_clip_fields", ()))
         if crop not in CROPS:
             raise ConfigError(f"crop must be one of {CROPS}, got {crop!r}")
         if clip_seconds is not None and clip_seconds <= 0:
@@ -81,23 +83,27 @@ class ClipDataset(Dataset):
 
     @property
     def collate_fn(self):
-        """`collate_clips` that knows the clip length, so an all-bad batch is ``[0, T_clip]``."""
-        return functools.partial(collate_clips, clip_samples=self.clip_samples)
+        """`collate_clips` that knows the clip length, so an all-bad batch is ``[0, T_clip]``, and
+        which fields hold one value per clip."""
+        return functools.partial(collate_clips, clip_samples=self.clip_samples, per_clip=self.per_clip_fields)
 
 
-def collate_clips(items: list[dict], clip_samples: int | None = None) -> dict:
-    """Stack good items into ``audio [B, T]`` and ``index [B]`` (and any other field into
+def collate_clips(items: list[dict], clip_samples: int | None = None, per_clip: tuple[str, ...] = ()) -> dict:
+    """Stack good items into ``audio [B, T]`` and ``index [B]`` (and any other timed field into
     ``[B, ..., T]``); list the bad ones in ``errors``: a batch is a mapping of named fields.
 
     Clips of different lengths are zero-padded at the end to the longest, and ``lengths [B]``
-    gives each clip's true length. A batch with no good item has ``audio`` of shape
+    gives each clip's true length. A field in `per_clip` (and any 0-d item) has one value per
+    clip and is stacked as it is, never padded: class indices ``label [B]`` int64, multi-hot
+    ``label [B, C]`` float. A batch with no good item has ``audio`` of shape
     ``[0, clip_samples or 0]``."""
     good = [it for it in items if "error" not in it]
     errors = [it["error"] for it in items if "error" in it]
     if not good:
         return {"audio": torch.zeros(0, clip_samples or 0), "index": torch.zeros(0, dtype=torch.long),
                 "lengths": torch.zeros(0, dtype=torch.long), "errors": errors}
-    batch = {name: _stack_padded([it[name] for it in good]) for name in good[0] if name != "index"}
+    batch = {name: torch.stack([it[name] for it in good]) if name in per_clip or good[0][name].ndim == 0
+             else _stack_padded([it[name] for it in good]) for name in good[0] if name != "index"}
     batch["index"] = torch.tensor([it["index"] for it in good], dtype=torch.long)
     batch["lengths"] = torch.tensor([it["audio"].shape[-1] for it in good], dtype=torch.long)
     batch["errors"] = errors

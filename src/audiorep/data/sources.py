@@ -12,7 +12,9 @@ cropped and resampled sample for sample with the audio, returned as float32) unl
 (video frames `[N, F, 3, H, W]` at `field_rates={"video": fps}`), it is cropped at the same
 start time as the audio (first frame round(start_s * rate), round(seconds * rate) frames,
 zero frames where the crop runs past either end), never resampled, and keeps its dtype
-(uint8 frames stay uint8, a quarter of the memory of float32).
+(uint8 frames stay uint8, a quarter of the memory of float32). Rate 0 means one value per
+clip (`field_rates={"label": 0}`): `[N, ...]`, e.g. class indices int64 `[N]` or multi-hot
+float32 `[N, C]`; item i is `values[i]` whatever the crop or the rate, in its own dtype.
 File sources never touch the files when built, so a bad file surfaces as an
 `AudioFileError` when that clip is loaded, and the dataset can skip it.
 """
@@ -59,6 +61,7 @@ class ClipSource:
     records: list[ClipRecord]
     sample_rate: int
     fields: tuple[str, ...] = ("audio",)
+    per_clip_fields: tuple[str, ...] = ()  # fields with one value per clip (labels): stacked, never padded
 
     def __len__(self) -> int:
         return len(self.records)
@@ -190,9 +193,11 @@ class ArraySource(ClipSource):
     `fields` adds named arrays aligned in time with the audio: `[N, ..., T]` at the audio's
     rate (the isolated sources `[N, K, T]` of the synthetic world), or, for a name in
     `field_rates` (frames per second), `[N, F, ...]` with time on axis 1 (video
-    `[N, F, 3, H, W]`). `load_fields` crops every field at the crop's start time.
-    `sample_rate` is the rate of the audio; asking for another rate resamples the audio and
-    the audio-rate fields with soxr (frame-rate fields keep their rate)."""
+    `[N, F, 3, H, W]`), or, at rate 0, one value per clip (`[N]` class indices, `[N, C]`
+    multi-hot labels), which no crop or resampling touches. `load_fields` crops every timed
+    field at the crop's start time. `sample_rate` is the rate of the audio; asking for
+    another rate resamples the audio and the audio-rate fields with soxr (frame-rate and
+    per-clip fields keep theirs)."""
 
     def __init__(self, audio, sample_rate: int, meta: list[dict] | None = None, *, quality: str = "HQ",
                  fields: dict | None = None, field_rates: dict | None = None):
@@ -212,7 +217,11 @@ class ArraySource(ClipSource):
             raise ConfigError(f"ArraySource field_rates names {', '.join(unknown)}, which fields does not hold")
         extra = {name: _as_numpy(values, keep_dtype=name in rates) for name, values in fields.items()}
         for name, values in extra.items():
-            if name in rates:
+            if rates.get(name) == 0:
+                if values.ndim < 1 or len(values) != n:
+                    raise ConfigError(f"ArraySource field {name!r} has one value per clip (rate 0), so it must be "
+                                      f"[N={n}, ...], got shape {tuple(values.shape)}")
+            elif name in rates:
                 _check_framed_field(name, values, rates[name], audio, int(sample_rate))
             elif not isinstance(audio, np.ndarray) or len(values) != n or values.shape[-1] != audio.shape[-1]:
                 raise ConfigError(f"ArraySource field {name!r} must be [N={n}, ..., T] like the audio, "
@@ -222,6 +231,7 @@ class ArraySource(ClipSource):
         self.extra = extra
         self.field_rates = rates
         self.fields = ("audio", *extra)
+        self.per_clip_fields = tuple(name for name in extra if rates.get(name) == 0)
         self.sample_rate = int(sample_rate)
         self.quality = quality
         self.records = [ClipRecord(f"<array {i}>", m.get("label"), dict(m, array_index=i)) for i, m in enumerate(metas)]
@@ -233,10 +243,11 @@ class ArraySource(ClipSource):
     def load_fields(self, i, seconds=None, rng=None, *, crop="random", sample_rate=None, only_audio=False):
         row = self.records[i].meta["array_index"]
         arrays = {"audio": self.audio[row]}
-        framed = {}
+        framed, per_clip = {}, {}
         if not only_audio:
             for name, values in self.extra.items():
-                (framed if name in self.field_rates else arrays)[name] = values[row]
+                r = self.field_rates.get(name)
+                (arrays if r is None else per_clip if r == 0 else framed)[name] = values[row]
         rate = int(sample_rate or self.sample_rate)
         if seconds is not None:
             n_in = round(seconds * self.sample_rate)
@@ -249,7 +260,7 @@ class ArraySource(ClipSource):
             n_out = round(seconds * rate) if seconds is not None else None
             arrays = {k: self._resample(x, rate, n_out) for k, x in arrays.items()}
         out = {k: np.array(x, dtype=np.float32, copy=True) for k, x in arrays.items()}
-        out.update((k, np.array(x, copy=True)) for k, x in framed.items())
+        out.update((k, np.array(x, copy=True)) for k, x in (framed | per_clip).items())
         return out
 
     def _resample(self, x: np.ndarray, rate: int, n_out: int | None) -> np.ndarray:
@@ -275,7 +286,8 @@ def _as_numpy(values, keep_dtype: bool = False):
 def _check_framed_field(name: str, values: np.ndarray, rate: float, audio, sample_rate: int) -> None:
     """A field with its own rate must be [N, F, ...] and last as long as the audio (within a frame)."""
     if not rate > 0:
-        raise ConfigError(f"ArraySource field_rates[{name!r}] must be > 0, got {rate}")
+        raise ConfigError(f"ArraySource field_rates[{name!r}] must be > 0 (frames per second) or 0 (one value "
+                          f"per clip), got {rate}")
     if not isinstance(audio, np.ndarray):
         raise ConfigError(f"ArraySource field {name!r} needs the audio as one [N, T] array")
     if values.ndim < 2 or len(values) != len(audio):

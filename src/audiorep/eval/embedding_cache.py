@@ -66,6 +66,28 @@ def load_clip(path: str, sample_rate: int, clip_seconds: float | None) -> np.nda
     return load_audio(path, sample_rate, duration_s=clip_seconds)
 
 
+def memory_clips(task, sample_rate: int) -> torch.Tensor:
+    """An in-memory task's clips [N, T] at `sample_rate`: resampled, then the first
+    `task.clip_seconds` of each, zero-padded, as `load_clip` reads files."""
+    audio = torch.as_tensor(task.audio, dtype=torch.float32)
+    if task.sample_rate != sample_rate:
+        audio = fft_resample(audio, task.sample_rate, sample_rate)
+    if task.clip_seconds is not None:
+        n = int(round(task.clip_seconds * sample_rate))
+        audio = torch.nn.functional.pad(audio[:, :n], (0, max(0, n - audio.shape[1])))
+    return audio
+
+
+def task_clips(task, sample_rate: int) -> np.ndarray | list[np.ndarray]:
+    """Every clip of a task at `sample_rate`, as evaluation reads it (in memory, or files through
+    `load_clip`): [N, T] float32, or a list of 1-D arrays when whole files differ in length.
+    For training on a task's labels (the supervised reference); a bad file raises."""
+    if task.audio is not None:
+        return memory_clips(task, sample_rate).numpy()
+    clips = [load_clip(path, sample_rate, task.clip_seconds) for path in task.paths]
+    return np.stack(clips) if len({len(c) for c in clips}) == 1 else clips
+
+
 def _batches_of_equal_length(paths, sample_rate, clip_seconds, batch_size, errors: list | None = None):
     """Yield (indices, [B, T] tensor); clips of different lengths never share a batch.
     With an `errors` list, unusable files are recorded there (index, message) and skipped."""
@@ -164,11 +186,6 @@ class EmbeddingCache:
         if task.audio is None:
             return embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device,
                                self.chunk_seconds, self.progress, desc=f"{model_name} on {task.name}")
-        audio = torch.as_tensor(task.audio, dtype=torch.float32)
-        if task.sample_rate != model.sample_rate:
-            audio = fft_resample(audio, task.sample_rate, model.sample_rate)
-        if task.clip_seconds is not None:  # the first clip_seconds, zero-padded, as for files
-            n = int(round(task.clip_seconds * model.sample_rate))
-            audio = torch.nn.functional.pad(audio[:, :n], (0, max(0, n - audio.shape[1])))
+        audio = memory_clips(task, model.sample_rate)
         return embed_in_batches(lambda wave: scene_embeddings(model, wave.to(self.device), self.chunk_seconds),
                                 audio, self.batch_size)

@@ -3,10 +3,12 @@
 
 from audiorep.models.cnn import AudioCNN
 from audiorep.models.efficientnet import EfficientNetB0
+from audiorep.models.token_lm import TokenLMEncoder
 from audiorep.models.video_encoder import R2Plus1D
 from audiorep.models.waveform_cnn import WaveformCNN
 
-ENCODERS = {"cnn": AudioCNN, "efficientnet_b0": EfficientNetB0, "waveform_cnn": WaveformCNN}
+ENCODERS = {"cnn": AudioCNN, "efficientnet_b0": EfficientNetB0, "waveform_cnn": WaveformCNN,
+            "token_lm": TokenLMEncoder}
 VIDEO_ENCODERS = {"r2plus1d": R2Plus1D}  # video [B, F, 3, H, W] -> [B, D]; not audio encoders
 
-__all__ = ["ENCODERS", "VIDEO_ENCODERS", "AudioCNN", "EfficientNetB0", "R2Plus1D", "WaveformCNN"]
+__all__ = ["ENCODERS", "VIDEO_ENCODERS", "AudioCNN", "EfficientNetB0", "R2Plus1D", "TokenLMEncoder", "WaveformCNN"]

@@ -25,7 +25,8 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-from audiorep.builders import build_method, build_online_probe, build_optimizer, build_schedule, build_source, resolve
+from audiorep.builders import (build_method, build_online_probe, build_optimizer, build_schedule, build_source,
+                               method_config, resolve)
 from audiorep.config import Config
 from audiorep.data.dataset import ClipDataset
 from audiorep.data.sampler import ResumableSampler
@@ -65,14 +66,21 @@ class Trainer:
         cfg = self.cfg
         self.dist, self.device = init_distributed(cfg.train.device)
         torch.manual_seed(cfg.seed + self.dist.rank)
-        self.method = build_method(cfg).to(self.device)
+        progress = self.progress and self.dist.is_main
+
+        def data_for_parts():  # a part fitted on the data (a tokenizer) reads the training source
+            if self.source is None:
+                self.source = build_source(cfg, method_config(cfg)[0].batch_fields, progress=progress)
+            return self.source
+
+        self.method = build_method(cfg, source=data_for_parts, device=self.device, progress=progress).to(self.device)
         self.embedder = getattr(self.method, "embedder", None)
         self.optimizer = build_optimizer(cfg, self.method)
         self.schedule = build_schedule(cfg)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self._uses_grad_scaler())
         self.generator = torch.Generator().manual_seed(cfg.seed * 7919 + self.dist.rank)
         if self.source is None:
-            self.source = build_source(cfg, self.method.batch_fields, progress=self.progress and self.dist.is_main)
+            self.source = build_source(cfg, self.method.batch_fields, progress=progress)
         if len(self.source) < cfg.train.batch_size * self.dist.world_size:
             raise ConfigError(f"the data source has {len(self.source)} clips, fewer than one batch "
                               f"(train.batch_size={cfg.train.batch_size} x {self.dist.world_size} processes)")

@@ -188,6 +188,27 @@ def run_variants(args) -> dict:
     return results
 
 
+def predictability(checkpoint: str, clips: int = 200) -> dict:
+    """How much of next-token prediction is copying: on held-out scenes, the share of tokens
+    equal to the one before, against the model's next-token accuracy and loss."""
+    import torch
+    import torch.nn.functional as F
+
+    from audiorep.builders import load_embedder
+    from audiorep.data.synthetic import generate_clips
+
+    embedder = load_embedder(checkpoint)
+    audio = torch.as_tensor(generate_clips(clips, 777, embedder.sample_rate, 4.0, 4, progress=False).audio)
+    with torch.no_grad():
+        tokens = embedder.encoder.tokens(embedder.frontend(audio))[:, : embedder.encoder.max_tokens]
+        logits = embedder.encoder.lm(tokens)[:, :-1]
+    following = tokens[:, 1:]
+    return {"checkpoint": checkpoint, "clips": clips, "tokens_per_clip": int(tokens.shape[1]),
+            "next_equals_current": float((following == tokens[:, :-1]).float().mean()),
+            "model_next_token_accuracy": float((logits.argmax(-1) == following).float().mean()),
+            "model_next_token_loss": float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), following.reshape(-1)))}
+
+
 def table(results: list[dict]) -> str:
     """One markdown table: a row per representation, a column per task (both tracks)."""
     columns = [(r["track"], task) for r in results for task in r["scores"]]
@@ -272,12 +293,20 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", nargs="+", metavar="NAME=KEY=VALUE,...",
                    help="only pretrain these generative variants and probe each layer on the synthetic tasks")
+    p.add_argument("--predictability", metavar="CHECKPOINT",
+                   help="only measure how often the next token repeats the current one, beside the model's accuracy")
     p.add_argument("--merge", nargs="+", metavar="RESULTS_JSON", help="only join saved track results")
     p.add_argument("--json")
     p.add_argument("--figure")
     p.add_argument("--out", default="runs/generative_claims")
     args = p.parse_args()
     command = shlex.join(["python", *sys.argv])
+    if args.predictability:
+        result = {**predictability(args.predictability), "command": command}
+        print(json.dumps(result, indent=2))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        return
     if args.variants:
         result = {"variants": run_variants(args), "command": command}
         if args.json:

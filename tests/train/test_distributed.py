@@ -123,6 +123,7 @@ def _simclr_run(rank, world, tmp, port, kill_at, resume):
         summary = Trainer(cfg, progress=False, source=toy_source(), resume=resume).fit()
         torch.save(summary, os.path.join(tmp, f"summary{rank}.pt"))
     except KeyboardInterrupt:
+        torch.distributed.barrier()  # no rank tears the group down while the other still uses it
         cleanup_distributed()
 
 

@@ -24,7 +24,7 @@ from torch import nn
 from audiorep.augment.batch_mix import BatchMix
 from audiorep.config import check
 from audiorep.errors import ConfigError
-from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod
+from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod, default_uncropped_wave_chain
 from audiorep.models.heads import ProjectionHead
 from audiorep.objectives.cross_modal import cross_modal_nce
 from audiorep.objectives.ntxent import nt_xent
@@ -32,15 +32,11 @@ from audiorep.objectives.ntxent import nt_xent
 CROPPING_OPS = ("random_crop", "resized_crop")
 
 
-def default_av_wave_chain() -> list[dict]:
-    return [{"name": "gain", "db": [-10, 6]}, {"name": "noise", "snr_db": [5, 40], "p": 0.5}]
-
-
 @dataclass
 class AudioVisualConfig(ContrastiveConfig):
     name: str = "audiovisual"
     temperature: float = 0.1
-    wave_augment: list = field(default_factory=default_av_wave_chain)
+    wave_augment: list = field(default_factory=default_uncropped_wave_chain)
     video_encoder: dict = field(default_factory=lambda: {"name": "r2plus1d"})
     mix_p: float = 0.0  # probability that an example's audio is mixed with another example of the batch
     mix_ratio: list = field(default_factory=lambda: [0.6, 1.0])  # weight of the example's own clip

@@ -29,6 +29,12 @@ def default_wave_chain() -> list[dict]:
     ]
 
 
+def default_uncropped_wave_chain() -> list[dict]:
+    """The default chain without its crop, for methods whose clips arrive cropped (views that
+    are crops already, audio cut with its frames, labelled clips)."""
+    return [{"name": "gain", "db": [-10, 6]}, {"name": "noise", "snr_db": [5, 40], "p": 0.5}]
+
+
 def default_spec_chain() -> list[dict]:
     return [{"name": "freq_mask", "max_width": 8, "count": 1}, {"name": "time_mask", "max_width": 10, "count": 1}]
 

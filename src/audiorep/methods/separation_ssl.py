@@ -27,17 +27,13 @@ from audiorep.augment.compose import build_chain
 from audiorep.augment.crop import RandomCrop
 from audiorep.config import check
 from audiorep.frontend.resample import fft_resample
-from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod
+from audiorep.methods.augmented_views import ContrastiveConfig, ViewMethod, default_uncropped_wave_chain
 from audiorep.models.embedder import AudioEmbedder
 from audiorep.models.heads import CoincidenceHead
 from audiorep.objectives.bilinear import bilinear_contrastive
 from audiorep.objectives.coincidence import coincidence_loss, coincidence_pairs
 from audiorep.objectives.ntxent import nt_xent
 from audiorep.separation.views import VIEW_KINDS, SeparationFrontEnd, separation_views
-
-
-def default_wave_chain() -> list[dict]:
-    return [{"name": "gain", "db": [-10, 6]}, {"name": "noise", "snr_db": [5, 40], "p": 0.5}]
 
 
 @dataclass
@@ -52,7 +48,7 @@ class SeparationSSLConfig(ContrastiveConfig):
     similarity: str = "ntxent"  # ntxent | bilinear | none
     similarity_weight: float = 1.0
     coincidence_weight: float = 1.0
-    wave_augment: list = field(default_factory=default_wave_chain)  # no crop: the views are crops already
+    wave_augment: list = field(default_factory=default_uncropped_wave_chain)  # no crop: the views are crops already
 
     def validate(self, key):
         super().validate(key)

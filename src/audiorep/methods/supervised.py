@@ -19,14 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiorep.config import check
-from audiorep.methods.augmented_views import AugmentedViews, default_spec_chain
+from audiorep.methods.augmented_views import AugmentedViews, default_spec_chain, default_uncropped_wave_chain
 from audiorep.methods.base import Method, MethodConfig
 from audiorep.objectives.float32 import float32
-
-
-def default_wave_chain() -> list[dict]:
-    """SimCLR's waveform chain without its random crop: the loader already crops."""
-    return [{"name": "gain", "db": [-10, 6]}, {"name": "noise", "snr_db": [5, 40], "p": 0.5}]
 
 
 @dataclass
@@ -36,7 +31,7 @@ class SupervisedConfig(MethodConfig):
     name: str = "supervised"
     n_classes: int = 0
     multilabel: bool = False
-    wave_augment: list = field(default_factory=default_wave_chain)
+    wave_augment: list = field(default_factory=default_uncropped_wave_chain)
     spec_augment: list = field(default_factory=default_spec_chain)
     label_smoothing: float = 0.0
 

@@ -20,7 +20,7 @@ from audiorep.config import check
 from audiorep.errors import ConfigError
 from audiorep.methods.base import Method, MethodConfig
 from audiorep.objectives.next_token import next_token_accuracy, next_token_loss
-from audiorep.tokenizers.stats import codebook_stats
+from audiorep.tokenizers.stats import usage_and_perplexity
 
 
 def default_fit() -> dict:
@@ -64,7 +64,6 @@ class Generative(Method):
         tokens = tokens[:, : encoder.max_tokens]  # the context the model is built for
         logits = encoder.lm(tokens)
         loss = next_token_loss(logits, tokens, self.cfg.label_smoothing)
-        stats = codebook_stats(tokens, encoder.tokenizer.codebook_size)
+        usage, perplexity = usage_and_perplexity(tokens, encoder.tokenizer.codebook_size)  # no host sync
         return {"loss": loss, "next_token_accuracy": next_token_accuracy(logits, tokens),
-                "token_perplexity": torch.as_tensor(float(stats["perplexity"])),
-                "token_usage": torch.as_tensor(float(stats["usage"]))}
+                "token_perplexity": perplexity, "token_usage": usage}

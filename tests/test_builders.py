@@ -28,7 +28,7 @@ def test_every_packaged_recipe_builds_its_method_optimizer_and_schedule(recipe):
     fits_on_data = read_recipe(recipe)["method"]["name"] == "generative"  # a tokenizer fitted on a small world
     cfg = load_config(recipe, (["data.path=/nowhere"] if needs_a_path else []) + (
         ["data.synthetic.n_clips=32", "data.synthetic.clip_seconds=1.0", "data.clip_seconds=1.0",
-         "method.fit={clips: 32, iterations: 5}", "encoder.codebook_size=16"] if fits_on_data else []))
+         "method.fit={clips: 32, iterations: 5}", "encoder.codebook_size=16", "data.num_workers=0"] if fits_on_data else []))
     method = builders.build_method(cfg)
     assert isinstance(method, METHODS[cfg.method["name"]])
     optimizer = builders.build_optimizer(cfg, method)

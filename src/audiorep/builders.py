@@ -15,8 +15,10 @@ import inspect
 import torch
 
 from audiorep.config import Config, config_from_dict, from_dict
+from audiorep.data.shard_source import ShardSource
 from audiorep.data.sources import ArraySource, FolderSource, ManifestSource
 from audiorep.data.synthetic import generate_clips
+from audiorep.data.training_batches import IndexedBatches, StreamedBatches
 from audiorep.data.video_source import VideoSource
 from audiorep.errors import CheckpointError, ConfigError
 from audiorep.eval.baselines import LogMelStatsEmbedder
@@ -254,11 +256,16 @@ def build_schedule(cfg: Config) -> LearningRateSchedule:
 def build_source(cfg: Config, fields: tuple[str, ...] = ("audio",), progress: bool = True):
     """The clip source a config names: the synthetic world (generated in memory, with its
     isolated sources or its video track when `fields` asks for them), a folder or a manifest
-    (of audio files; of video files when `fields` asks for `video`)."""
+    (of audio files; of video files when `fields` asks for `video`), or tar shards."""
     d = cfg.data
     if d.source != "synthetic" and "sources" in fields:
         raise ConfigError(f"this method needs isolated sources, which data.source={d.source} does not have; "
                           "use data.source=synthetic")
+    if d.source == "shards":  # WebDataset tar shards: audio, and frames when the method asks for video
+        video = "video" in fields
+        return ShardSource(d.path, sample_rate=d.sample_rate, fields=tuple(fields),
+                           video_size=d.video.size if video else None, video_fps=d.video.fps if video else None,
+                           epoch_samples=d.shards.epoch_samples)
     if d.source != "synthetic" and "video" in fields:  # a folder or manifest of video files
         return VideoSource(d.path, sample_rate=d.sample_rate, video_size=d.video.size, video_fps=d.video.fps)
     if d.source == "folder":
@@ -274,6 +281,16 @@ def build_source(cfg: Config, fields: tuple[str, ...] = ("audio",), progress: bo
         extra["video"] = clips.video
     return ArraySource(clips.audio, d.sample_rate, clips.meta, fields=extra or None,
                        field_rates={"video": d.video.fps} if clips.video is not None else None)
+
+
+def build_training_batches(cfg: Config, source, fields: tuple[str, ...], rank: int = 0, world_size: int = 1,
+                           pin_memory: bool = False):
+    """What the trainer reads from step N on: streamed batches for shards, indexed ones otherwise."""
+    common = dict(seed=cfg.seed, rank=rank, world_size=world_size, batch_size=cfg.train.batch_size,
+                  num_workers=cfg.data.num_workers, pin_memory=pin_memory)
+    if isinstance(source, ShardSource):
+        return StreamedBatches(source, cfg.data.clip_seconds, shuffle_buffer=cfg.data.shards.shuffle_buffer, **common)
+    return IndexedBatches(source, cfg.data.sample_rate, cfg.data.clip_seconds, fields=fields, **common)
 
 
 def build_online_probe(cfg: Config, progress: bool = True) -> OnlineProbe | None:

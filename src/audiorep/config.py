@@ -53,21 +53,40 @@ class VideoData:
         check(self.distractors >= 0, f"{key}.distractors", self.distractors, "an integer >= 0")
 
 
+DATA_SOURCES = ("synthetic", "folder", "manifest", "shards")
+
+
+@dataclass
+class ShardData:
+    """Streaming from WebDataset tar shards (`data.source=shards`, written by `audiorep shard`)."""
+
+    shuffle_buffer: int = 1000  # samples held and drawn from at random; 0 reads in shard order
+    epoch_samples: int | None = None  # samples per epoch; default: the shards' index.json (needed for URLs)
+
+    def validate(self, key):
+        check(self.shuffle_buffer >= 0, f"{key}.shuffle_buffer", self.shuffle_buffer, "an integer >= 0")
+        check(self.epoch_samples is None or self.epoch_samples > 0, f"{key}.epoch_samples", self.epoch_samples,
+              "a positive integer or null (read from the shards' index.json)")
+
+
 @dataclass
 class DataConfig:
-    source: str = "synthetic"  # synthetic | folder | manifest
-    path: str | None = None
+    source: str = "synthetic"  # synthetic | folder | manifest | shards
+    path: str | list | None = None  # a folder or manifest; for shards also a brace pattern, URL or list
     sample_rate: int = 16000
     clip_seconds: float = 2.0  # length of the clip each example is cropped to in the loader
     num_workers: int = 0
     synthetic: SyntheticData = field(default_factory=SyntheticData)
     video: VideoData = field(default_factory=VideoData)
+    shards: ShardData = field(default_factory=ShardData)
 
     def validate(self, key):
-        check(self.source in ("synthetic", "folder", "manifest"), f"{key}.source", self.source,
-              "one of synthetic, folder, manifest")
+        check(self.source in DATA_SOURCES, f"{key}.source", self.source, f"one of {', '.join(DATA_SOURCES)}")
         if self.source != "synthetic":
             check(bool(self.path), f"{key}.path", self.path, f"a path (required when source={self.source})")
+        if isinstance(self.path, list):
+            check(self.source == "shards" and all(isinstance(p, str) and p for p in self.path), f"{key}.path",
+                  self.path, "a list of shard paths or URLs (only with source=shards), or one path")
         check(self.sample_rate >= 4000, f"{key}.sample_rate", self.sample_rate, "an integer >= 4000")
         check(self.clip_seconds > 0, f"{key}.clip_seconds", self.clip_seconds, "a positive number")
         check(self.num_workers >= 0, f"{key}.num_workers", self.num_workers, "an integer >= 0")

@@ -9,6 +9,7 @@ import torch
 from audiorep.builders import load_embedder
 from audiorep.config import load_config
 from audiorep.data.sources import ArraySource, ManifestSource
+from audiorep.errors import ConfigError
 from audiorep.methods.simclr import SimCLR
 from audiorep.train.trainer import Trainer
 
@@ -66,7 +67,6 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, killed_at_call):
 
 
 def test_resume_without_a_checkpoint_says_so(tmp_path):
-    from audiorep.errors import ConfigError
 
     with pytest.raises(ConfigError, match="no checkpoint"):
         Trainer(tiny_cfg(tmp_path, "train.steps=2"), progress=False, source=toy_source(), resume=True).fit()
@@ -88,6 +88,15 @@ def test_corrupt_files_are_skipped_counted_and_listed(tmp_path, write_audio):
     assert summary["bad_files"] >= 1
     listed = (tmp_path / "run" / "bad_files.txt").read_text()
     assert "broken.wav" in listed
+
+
+def test_a_run_whose_every_file_is_unreadable_stops_with_a_message_instead_of_spinning(tmp_path):
+    for i in range(8):
+        (tmp_path / f"broken{i}.wav").write_bytes(b"RIFF....WAVEnot really audio")
+    (tmp_path / "manifest.csv").write_text("path\n" + "".join(f"broken{i}.wav\n" for i in range(8)))
+    cfg = tiny_cfg(tmp_path / "run", "train.steps=6", "train.batch_size=4")
+    with pytest.raises(ConfigError, match="no readable clip in the last 50 batches.*broken"):
+        Trainer(cfg, progress=False, source=ManifestSource(tmp_path / "manifest.csv")).fit()
 
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():
@@ -141,7 +150,6 @@ def test_a_raw_waveform_encoder_trains_through_the_same_loop(tmp_path):
 
 def test_spectrogram_masks_on_a_waveform_front_end_are_refused(tmp_path):
     from audiorep.builders import build_method
-    from audiorep.errors import ConfigError
 
     cfg = tiny_cfg(tmp_path, "frontend.name=waveform", "encoder={name: waveform_cnn, width: 4}")
     with pytest.raises(ConfigError, match="'method.spec_augment': the waveform front-end makes no spectrogram"):

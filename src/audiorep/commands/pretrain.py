@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 NAME = "pretrain"
 HELP = "pretrain a representation with a method recipe (YAML + key=value overrides)"
@@ -32,5 +33,6 @@ def run(args) -> int:
         overrides.append(f"train.out_dir={args.out}")
     cfg = load_config(args.config, overrides)
     summary = Trainer(cfg, resume=args.resume, progress=not args.no_progress).fit()
-    print(json.dumps(summary, indent=2))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one summary, not one per process
+        print(json.dumps(summary, indent=2))
     return 0

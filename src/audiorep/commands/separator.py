@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from audiorep.data.shard_format import INDEX_NAME
 from audiorep.errors import ConfigError
 
 NAME = "separator"
@@ -48,17 +49,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def data_overrides(data: str | None) -> list[str]:
-    """--data as config overrides: the synthetic world, a folder, or a manifest."""
+    """--data as config overrides: the synthetic world, a folder, a manifest, or tar shards (a
+    folder `audiorep shard` wrote, a .tar, a brace pattern, a URL or a `pipe:` command)."""
     if data is None:
         return []
     if data == "synthetic":
         return ["data.source=synthetic"]
     path = Path(data)
+    if (path.is_dir() and (path / INDEX_NAME).is_file()) or data.endswith(".tar") or "{" in data or \
+            data.startswith("pipe:") or "://" in data:
+        return ["data.source=shards", f"data.path={data}"]
     if path.is_dir():
         return ["data.source=folder", f"data.path={path}"]
     if path.suffix.lower() == ".csv":
         return ["data.source=manifest", f"data.path={path}"]
-    raise ConfigError(f"training data {data!r}: expected 'synthetic', a folder of audio files or a manifest .csv")
+    raise ConfigError(f"training data {data!r}: expected 'synthetic', a folder of audio files, a manifest .csv "
+                      "or tar shards")
 
 
 def base_recipe(recipe: str) -> dict:

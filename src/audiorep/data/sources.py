@@ -254,7 +254,7 @@ class ArraySource(ClipSource):
             start, pad_left = crop_window(arrays["audio"].shape[-1], n_in, crop, rng)
             arrays = {k: _crop_last_axis(x, start, n_in, pad_left) for k, x in arrays.items()}
             start_s = (start - pad_left) / self.sample_rate  # the clip time at the crop's first sample
-            framed = {k: _crop_first_axis(x, round(start_s * self.field_rates[k]),
+            framed = {k: crop_first_axis(x, round(start_s * self.field_rates[k]),
                                           round(seconds * self.field_rates[k])) for k, x in framed.items()}
         if rate != self.sample_rate:
             n_out = round(seconds * rate) if seconds is not None else None
@@ -305,7 +305,7 @@ def _crop_last_axis(x: np.ndarray, start: int, n: int, pad_left: int) -> np.ndar
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad_left, n - pad_left - x.shape[-1])])
 
 
-def _crop_first_axis(x: np.ndarray, first: int, n: int) -> np.ndarray:
+def crop_first_axis(x: np.ndarray, first: int, n: int) -> np.ndarray:
     """n entries of axis 0 from index `first` (may be negative), zero-filled outside the array."""
     lo, hi = min(max(first, 0), len(x)), min(max(first + n, 0), len(x))
     before = lo - first

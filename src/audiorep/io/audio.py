@@ -219,15 +219,23 @@ def load_crop(
     sample_rate = _check_target_rate(sample_rate)
     if seconds <= 0:
         raise ValueError(f"seconds must be > 0, got {seconds}")
-    n_out = int(round(seconds * sample_rate))
     path = os.fspath(path)
     with _open(path) as f:
-        total_out = int(math.floor(f.frames * sample_rate / f.samplerate))
-        start, pad_left = crop_window(max(total_out, 1), n_out, position, rng)
-        x = _read_span(f, path, sample_rate, start, n_out - pad_left, quality)
+        return read_crop(f, path, sample_rate, seconds, position, rng, quality=quality)[0]
+
+
+def read_crop(f: sf.SoundFile, path: str, sample_rate: int, seconds: float, position: CropPosition = "random",
+              rng: np.random.Generator | None = None, *, quality: str = "HQ") -> tuple[np.ndarray, float]:
+    """`load_crop` of an open file (on disk or in memory, e.g. a FLAC member of a tar shard):
+    ``(crop, start_s)``, `start_s` the clip time of the crop's first sample (negative when a
+    short clip is placed after leading zeros), so other streams can be cut at the same time."""
+    n_out = int(round(seconds * sample_rate))
+    total_out = int(math.floor(f.frames * sample_rate / f.samplerate))
+    start, pad_left = crop_window(max(total_out, 1), n_out, position, rng)
+    x = _read_span(f, path, sample_rate, start, n_out - pad_left, quality)
     if pad_left:
         x = np.concatenate([np.zeros(pad_left, np.float32), x])
-    return x
+    return x, (start - pad_left) / sample_rate
 
 
 def load_random_crop(path, sample_rate: int, seconds: float, rng: np.random.Generator | None = None, **kwargs) -> np.ndarray:

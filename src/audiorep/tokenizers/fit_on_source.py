@@ -1,6 +1,7 @@
 """Fit a tokenizer on unlabelled audio: random crops of a source -> front-end -> patches.
 
-Clips are read by DataLoader workers (`ClipDataset`: bad files are skipped and listed), the
+Clips are read by DataLoader workers (`sample_batches`: a random subset of files, or the first
+clips of a shuffled stream of shards; bad files are skipped and listed), the
 front-end and the fit run on `device` (the training device), and patches that lie in the zero
 padding of a short clip are left out, so silence that was never recorded gets no codeword.
 """
@@ -10,12 +11,10 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
-from audiorep.data.dataset import ClipDataset
+from audiorep.data.training_batches import sample_batches
 from audiorep.errors import ConfigError
 
 
@@ -24,10 +23,8 @@ def collect_patches(source, frontend, tokenizer, clips: int, clip_seconds: float
                     device: str | torch.device = "cpu", num_workers: int = 0, batch_size: int = 64,
                     progress: bool = True) -> tuple[torch.Tensor, list[str]]:
     """Patches [N, dim] on `device` from `clips` random crops of `source`, and the bad files."""
-    dataset = ClipDataset(source, frontend.sample_rate, clip_seconds, crop="random", seed=seed)
-    order = np.random.default_rng(seed).permutation(len(dataset))[: min(clips, len(dataset))]
-    loader = DataLoader(Subset(dataset, order.tolist()), batch_size=batch_size, num_workers=num_workers,
-                        collate_fn=dataset.collate_fn)
+    loader = sample_batches(source, clips, frontend.sample_rate, clip_seconds, seed=seed, batch_size=batch_size,
+                            num_workers=num_workers)
     frontend = frontend.to(device)
     hop = frontend.hop_seconds * frontend.sample_rate * tokenizer.patch_frames  # samples per token
     patches, errors = [], []

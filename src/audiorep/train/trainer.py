@@ -3,9 +3,10 @@
 AdamW with warm-up + cosine or constant rate (over steps, or over the wall-clock budget when
 that binds first), mixed precision on GPU, DDP under torchrun, a progress bar, CSV +
 TensorBoard logs (`MetricsLog`), an optional online linear probe, atomic checkpoints kept
-at fractions of the run (`Checkpointing`) and exact resume: the sampler position, every
-rank's augmentation generator and global random states, the optimiser and the fp16 grad
-scaler are all in the checkpoint, so a killed run continues as if it had never stopped.
+at fractions of the run (`Checkpointing`) and exact resume: the data position (to within the
+shuffle buffer for streamed shards), every rank's augmentation generator and global random
+states, the optimiser and the fp16 grad scaler are all in the checkpoint, so a killed run
+continues as if it had never stopped.
 Under DDP every decision that reads the clock (the rate, stopping, checkpoints) uses rank 0's
 clock, so the ranks agree. Bad files are skipped, counted and listed.
 
@@ -23,19 +24,19 @@ from pathlib import Path
 
 import torch
 import yaml
-from torch.utils.data import DataLoader
 
 from audiorep.builders import (build_method, build_online_probe, build_optimizer, build_schedule, build_source,
-                               method_config, resolve)
+                               build_training_batches, method_config, resolve)
 from audiorep.config import Config
-from audiorep.data.dataset import ClipDataset
-from audiorep.data.sampler import ResumableSampler
 from audiorep.errors import ConfigError
 from audiorep.train.checkpointing import Checkpointing
-from audiorep.train.distributed import broadcast_from_main, gather_objects, init_distributed
+from audiorep.train.distributed import broadcast_from_main, finish_together, gather_objects, init_distributed
 from audiorep.train.metrics_log import MetricsLog
 from audiorep.train.rng_state import capture_rng, restore_rng
 from audiorep.train.stop_signal import StopOnSignal
+
+UNREADABLE_BATCHES = 50
+"""Consecutive batches without one readable clip after which a run stops instead of spinning."""
 
 
 class Trainer:
@@ -86,14 +87,8 @@ class Trainer:
                               f"(train.batch_size={cfg.train.batch_size} x {self.dist.world_size} processes)")
         if self.online_probe is None and self.dist.is_main and self.embedder is not None:
             self.online_probe = build_online_probe(cfg, progress=self.progress)
-        self.dataset = ClipDataset(self.source, cfg.data.sample_rate, cfg.data.clip_seconds, crop="random",
-                                   seed=cfg.seed, fields=self.method.batch_fields)
-        self.sampler = ResumableSampler(len(self.dataset), cfg.seed, self.dist.rank, self.dist.world_size)
-        self.loader = DataLoader(self.dataset, batch_size=cfg.train.batch_size, sampler=self.sampler,
-                                 num_workers=cfg.data.num_workers, collate_fn=self.dataset.collate_fn,
-                                 drop_last=True, pin_memory=self.device.type == "cuda",
-                                 persistent_workers=False)
-        self.steps_per_epoch = len(self.sampler) // cfg.train.batch_size
+        self.batches = build_training_batches(cfg, self.source, self.method.batch_fields, self.dist.rank,
+                                              self.dist.world_size, pin_memory=self.device.type == "cuda")
         self.checkpoints = Checkpointing(self.out_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
                                          enabled=self.dist.is_main)
         self.step, self.elapsed_before = 0, 0.0
@@ -114,6 +109,10 @@ class Trainer:
         self.method.load_state_dict(state["method"])
         self.optimizer.load_state_dict(state["optimizer"])
         self._restore_random_streams(state)
+        was = state.get("config", {}).get("data", {}).get("num_workers")
+        if self.cfg.data.source == "shards" and was is not None and was != self.cfg.data.num_workers:
+            print(f"rank {self.dist.rank}: the run stopped with data.num_workers={was}, now {self.cfg.data.num_workers}: "
+                  "each worker's shard stream starts where that many workers would be, not where it stopped")
         if "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
@@ -172,15 +171,6 @@ class Trainer:
         t = self.cfg.train
         return self.step >= t.steps or stop_now or bool(t.minutes and elapsed >= 60 * t.minutes)
 
-    def _batches(self):
-        """Batches from the current position on, epoch after epoch, resuming mid-epoch."""
-        epoch, offset = divmod(self.step, self.steps_per_epoch)
-        while True:
-            self.sampler.set_epoch(epoch, offset * self.cfg.train.batch_size)
-            self.dataset.set_epoch(epoch)
-            yield from self.loader
-            epoch, offset = epoch + 1, 0
-
     def _optimise(self, batch: dict, elapsed: float) -> tuple[dict, float]:
         """One optimiser step on one batch: (the method's outputs, the learning rate used)."""
         lr = self.schedule(self.step, self._progress_fraction(elapsed))
@@ -221,15 +211,19 @@ class Trainer:
                        disable=not self.progress, dynamic_ncols=True)
         self.method.train()
         self.t_start = time.time()
-        clips_seen, t_window = 0, time.time()
+        clips_seen, t_window, unreadable = 0, time.time(), 0
         try:
             with StopOnSignal(enabled=main) as stop:
-                for batch in self._batches():
+                for batch in self.batches.from_step(self.step):
                     elapsed, stop_now = self._shared_clock(stop)
                     if self._finished(elapsed, stop_now):
                         break
                     for err in batch["errors"]:
                         self.bad_files[err] = self.bad_files.get(err, 0) + 1
+                    unreadable = unreadable + 1 if batch["errors"] and not len(batch["audio"]) else 0
+                    if unreadable >= UNREADABLE_BATCHES:
+                        raise ConfigError(f"no readable clip in the last {unreadable} batches ({len(self.bad_files)} "
+                                          f"bad files or shards, e.g. {next(iter(self.bad_files))}): check the data")
                     if batch["audio"].shape[0] < 2 and not self.dist.enabled:
                         continue  # (under DDP every rank must step together; the gather handles small batches)
                     out, lr = self._optimise(self._on_device(batch), elapsed)
@@ -240,7 +234,7 @@ class Trainer:
                             row = log.write(self.step, lr=lr, clips_per_s=clips_seen / max(1e-9, time.time() - t_window),
                                             elapsed_s=self._elapsed(), bad_files=sum(self.bad_files.values()),
                                             **self._maybe_probe())
-                            clips_seen, t_window = 0, time.time()
+                            clips_seen, t_window, unreadable = 0, time.time(), 0
                             bar.set_postfix(self._postfix(row))
                         bar.update(1)
                     self.checkpoints.after_step(self.step, self._progress_fraction(elapsed), self._state)
@@ -249,6 +243,7 @@ class Trainer:
                 bar.close()
                 log.close()
         self.checkpoints.finish(self._progress_fraction(elapsed), self._state)  # rank 0's clock at the stop
+        finish_together(self.dist)
         summary = {
             "method": cfg.method["name"],
             "steps": self.step,

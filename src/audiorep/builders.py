@@ -114,7 +114,11 @@ def load_embedder(checkpoint_path, device: str | torch.device = "cpu") -> AudioE
         raise CheckpointError(f"{checkpoint_path}: holds no embedder (method {cfg.method.get('name')!r} "
                               "trains none)")
     embedder = build_embedder(cfg)
-    missing, unexpected = embedder.load_state_dict(state["embedder"], strict=False)
+    try:
+        missing, unexpected = embedder.load_state_dict(state["embedder"], strict=False)
+    except RuntimeError as err:  # a tensor of another shape than its own config builds
+        raise CheckpointError(f"{checkpoint_path}: weights do not fit the encoder its config builds "
+                              f"({str(err).splitlines()[-1].strip()})") from None
     if missing or unexpected:
         raise CheckpointError(f"{checkpoint_path}: weights do not match the encoder in its config "
                               f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
@@ -160,7 +164,8 @@ def load_separator(path, device: str | torch.device = "cpu") -> TDCNSeparator:
     """A separator in eval mode from a separator method's checkpoint (any of last / early /
     middle / late) or a standalone separator file (`save_separator`)."""
     state = load_checkpoint(path, map_location=device)
-    if state.get("kind") == "separator" and "model_config" in state:
+    if state.get("kind") == "separator" and isinstance(state.get("model_config"), dict) and \
+            isinstance(state.get("state_dict"), dict):
         model, weights = state["model_config"], state["state_dict"]
     elif state.get("config", {}).get("method", {}).get("name") == "separator":
         cfg = config_from_dict(state["config"])

@@ -137,6 +137,7 @@ class TrainConfig:
     keep_checkpoints: dict = field(default_factory=dict)  # {name: fraction of the run}: NAME.pt kept there
     out_dir: str = "runs/run"
     compile: bool = False
+    max_nonfinite_steps: int = 3  # batches in a row whose loss is NaN/inf that are skipped before the run stops
     online_probe: OnlineProbeConfig = field(default_factory=OnlineProbeConfig)
 
     def validate(self, key):
@@ -153,6 +154,8 @@ class TrainConfig:
         check(self.amp in ("auto", "bf16", "fp16", "off"), f"{key}.amp", self.amp, "one of auto, bf16, fp16, off")
         check(self.log_every >= 1, f"{key}.log_every", self.log_every, "an integer >= 1")
         check(self.checkpoint_every >= 1, f"{key}.checkpoint_every", self.checkpoint_every, "an integer >= 1")
+        check(self.max_nonfinite_steps >= 0, f"{key}.max_nonfinite_steps", self.max_nonfinite_steps,
+              "an integer >= 0 (0 stops at the first non-finite loss)")
         probe = self.online_probe.every_steps
         check(probe % self.log_every == 0, f"{key}.online_probe.every_steps", probe,
               f"a multiple of train.log_every ({self.log_every}); the probe reports in log rows")
@@ -281,7 +284,19 @@ def read_recipe(name_or_path: str) -> dict:
     """The tree of a YAML recipe (a file path or a packaged name), unvalidated."""
     p = resolve_config_path(name_or_path)
     try:
-        loaded = yaml.safe_load(p.read_text()) or {}
+        raw = p.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"config {str(p)!r} cannot be read ({err.strerror or type(err).__name__})") from err
+    if b"\x00" in raw:
+        raise ConfigError(f"config {str(p)!r} is a binary file, not a YAML recipe")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = err.object.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"config {str(p)!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at line "
+                          f"{line}); save it as UTF-8") from None
+    try:
+        loaded = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{p}: not valid YAML ({err})") from err
     if not isinstance(loaded, dict):

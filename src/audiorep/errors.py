@@ -22,3 +22,7 @@ class ConfigError(AudiorepError):
 
 class CheckpointError(AudiorepError):
     """A checkpoint is missing, corrupt or incompatible."""
+
+
+class NonFiniteLossError(AudiorepError, FloatingPointError):
+    """Training met more NaN/inf losses in a row than `train.max_nonfinite_steps`; names the clips."""

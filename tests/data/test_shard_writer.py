@@ -213,5 +213,7 @@ def test_cli_end_to_end_with_json(clips, tmp_path, capsys):
     assert sorted(digests(out)) == ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
     assert cli_main(["shard", str(root), "--out", str(out), "--max-samples", "4"]) == 2  # other settings
     assert "--restart" in capsys.readouterr().err
-    assert cli_main(["shard", str(root), "--out", str(out), "--max-samples", "0"]) == 2
+    with pytest.raises(SystemExit) as exit_:  # refused by the argument parser, before any work
+        cli_main(["shard", str(root), "--out", str(out), "--max-samples", "0"])
+    assert exit_.value.code == 2
     assert cli_main(["shard", str(root / "c00.flac"), "--out", str(out)]) == 2  # neither folder nor csv

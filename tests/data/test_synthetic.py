@@ -198,8 +198,9 @@ def test_synth_cli_writes_clips(tmp_path, capsys):
     rows = _read_manifest(out / "manifest.csv")
     assert len(rows) == 4 and all((out / r["path"]).is_file() for r in rows)
     assert "wrote 4 clips" in capsys.readouterr().out
-    assert cli_main(["synth", "--out", str(out), "--n", "0"]) == 2
-    assert "n must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # refused by the argument parser, before any work
+        cli_main(["synth", "--out", str(out), "--n", "0"])
+    assert exit_.value.code == 2 and "--n: must be an integer >= 1" in capsys.readouterr().err
 
 
 def test_written_world_and_batches_plug_into_the_clip_sources(tmp_path):

@@ -140,14 +140,45 @@ def test_zero_length_audio_error(write_audio):
         audio_info(path)
 
 
-def test_all_nan_error_but_some_nan_becomes_zero(write_audio, tone):
+def test_any_nan_or_inf_sample_makes_the_file_unusable(write_audio, tone):
     path = write_audio("nan.wav", np.full(1600, np.nan, np.float32), 16000, subtype="FLOAT")
-    _expect_error(path, "nan")
+    _expect_error(path, "1600 nan samples")
     x = tone(440, 0.1, 16000)
     x[10:20] = np.nan
     x[30] = np.inf
-    y = load_audio(write_audio("somenan.wav", x, 16000, subtype="FLOAT"), 16000)
-    assert np.isfinite(y).all() and not y[10:20].any() and y[30] == 0
+    path = write_audio("somenan.wav", x, 16000, subtype="FLOAT")
+    _expect_error(path, "10 nan and 1 infinite samples", "of 1600")  # never replaced by 0
+    with pytest.raises(AudioFileError, match="NaN"):
+        load_crop(path, 16000, 0.05, "start")
+    # a crop is checked on what it read: the bad samples lie outside this one (and its context)
+    x = tone(440, 1.0, 16000)
+    x[-5:] = np.nan
+    path = write_audio("tailnan.wav", x, 16000, subtype="FLOAT")
+    assert np.isfinite(load_crop(path, 16000, 0.5, "start")).all()
+    with pytest.raises(AudioFileError, match="5 NaN"):
+        load_audio(path, 16000)
+
+
+def test_a_stereo_channel_alone_breaking_the_policy_is_caught_before_the_mix_down(write_audio, tone):
+    x = tone(440, 0.1, 16000, channels=2)
+    x[7, 1] = -np.inf
+    _expect_error(write_audio("st.wav", x, 16000, subtype="FLOAT"), "1 infinite sample (-inf, non-finite)")
+    big = np.full((1600, 2), np.finfo(np.float32).max, np.float32)  # their mean would overflow to inf
+    _expect_error(write_audio("big.wav", big, 16000, subtype="FLOAT"), "amplitude", "exceeds")
+
+
+def test_amplitude_limit_keeps_a_float_file_slightly_over_full_scale(write_audio, tone):
+    from audiorep.io.audio import MAX_ABS_AMPLITUDE, check_samples, unusable_samples_cause
+
+    loud = write_audio("loud.wav", 1.5 * tone(440, 0.1, 16000) / np.abs(tone(440, 0.1, 16000)).max(), 16000,
+                       subtype="FLOAT")
+    assert np.abs(load_audio(loud, 16000)).max() == pytest.approx(1.5, abs=1e-3)
+    err = _expect_error(write_audio("x1e5.wav", tone(440, 0.1, 16000) * 1e5, 16000, subtype="FLOAT"),
+                        "amplitude", "exceeds", f"{MAX_ABS_AMPLITUDE:g}")
+    assert "x1e5.wav" in err.path
+    edge = np.array([0.0, MAX_ABS_AMPLITUDE, -MAX_ABS_AMPLITUDE], np.float32)
+    assert check_samples(edge, "p") is edge and unusable_samples_cause(np.zeros(0)) is None
+    assert "amplitude" in unusable_samples_cause(np.nextafter(edge, np.inf))
 
 
 def test_whole_file_guard_but_crops_allowed(write_audio, tone):

@@ -64,6 +64,10 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, killed_at_call):
     assert summary["steps"] == 10
     for k, v in whole["method"].items():
         torch.testing.assert_close(resumed["method"][k], v, msg=f"parameter {k} differs after resume")
+    # the steps between the checkpoint (4) and the kill (6) were trained again: logged once, not twice
+    with open(tmp_path / "killed" / "metrics.csv") as f:
+        logged = [int(float(r["step"])) for r in csv.DictReader(f)]
+    assert logged == list(range(1, 11))
 
 
 def test_resume_without_a_checkpoint_says_so(tmp_path):
@@ -97,6 +101,37 @@ def test_a_run_whose_every_file_is_unreadable_stops_with_a_message_instead_of_sp
     cfg = tiny_cfg(tmp_path / "run", "train.steps=6", "train.batch_size=4")
     with pytest.raises(ConfigError, match="no readable clip in the last 50 batches.*broken"):
         Trainer(cfg, progress=False, source=ManifestSource(tmp_path / "manifest.csv")).fit()
+
+
+def _nan_loss_at(monkeypatch, calls):
+    """SimCLR whose loss is NaN at the given forward calls (1-based)."""
+    original, n = SimCLR.forward, {"n": 0}
+
+    def forward(self, batch, generator=None):
+        n["n"] += 1
+        out = original(self, batch, generator)
+        return {**out, "loss": out["loss"] * float("nan")} if n["n"] in calls else out
+
+    monkeypatch.setattr(SimCLR, "forward", forward)
+
+
+def test_a_batch_whose_loss_is_not_finite_is_skipped_named_and_counted(tmp_path, monkeypatch, capsys):
+    _nan_loss_at(monkeypatch, {3, 4})
+    summary = Trainer(tiny_cfg(tmp_path, "train.steps=5"), progress=False, source=toy_source()).fit()
+    assert summary["steps"] == 5 and summary["skipped_steps"] == 2
+    out = capsys.readouterr().out
+    assert "loss became nan at step 2 on the batch of <array" in out and "2 in a row" in out
+    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state["method"].values() if v.is_floating_point())
+
+
+def test_non_finite_losses_in_a_row_stop_the_run_naming_the_clips(tmp_path, monkeypatch):
+    _nan_loss_at(monkeypatch, set(range(2, 100)))
+    with pytest.raises(FloatingPointError, match=r"at step 1 on the batch of <array \d+>.*4 batches in a row"):
+        Trainer(tiny_cfg(tmp_path, "train.steps=20"), progress=False, source=toy_source()).fit()
+    with pytest.raises(FloatingPointError, match="1 batches in a row .*max_nonfinite_steps=0"):
+        Trainer(tiny_cfg(tmp_path / "strict", "train.steps=20", "train.max_nonfinite_steps=0"), progress=False,
+                source=toy_source()).fit()
 
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():

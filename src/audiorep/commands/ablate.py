@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from audiorep.commands._arguments import positive_float, positive_int
+
 NAME = "ablate"
 HELP = "train and probe the separation-SSL variants under one equal budget each"
 DESCRIPTION = """Pretrain, under the same budget each (--steps, or --minutes of wall clock), the variants that test the
@@ -16,8 +18,8 @@ Writes OUT/ablation.md and OUT/ablation.json."""
 def add_arguments(p):
     p.add_argument("--separators", nargs="+", required=True, help="separator checkpoints, early ... converged")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, default=None, help="wall-clock budget per variant (default 5)")
-    budget.add_argument("--steps", type=int, default=None,
+    budget.add_argument("--minutes", type=positive_float, default=None, help="wall-clock budget per variant (default 5)")
+    budget.add_argument("--steps", type=positive_int, default=None,
                         help="step budget per variant (compares views; --minutes also charges separator compute)")
     p.add_argument("--probe-tasks", nargs="*", default=None,
                    help="probe on evaluation tasks such as fsdd=PATH instead of held-out synthetic scenes")

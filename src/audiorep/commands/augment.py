@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from audiorep.commands._arguments import positive_float, positive_int
+
 NAME = "augment"
 HELP = "write augmented views of audio files (WAV + log-mel picture) to check a chain"
 DESCRIPTION = (
@@ -21,11 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="simclr", help="recipe (packaged name or YAML path) whose chain to run")
     parser.add_argument("--key", default="wave_augment", help="which chain of the recipe: method.<key>")
     parser.add_argument("--chain", default=None, help="YAML file with a chain (a list of entries); overrides --config")
-    parser.add_argument("--views", type=int, default=4, help="augmented views per file")
-    parser.add_argument("--seconds", type=float, default=10.0, help="use the first this many seconds of each file")
-    parser.add_argument("--sample-rate", type=int, default=None, help="load at this rate; the recipe's when not given")
+    parser.add_argument("--views", type=positive_int, default=4, help="augmented views per file")
+    parser.add_argument("--seconds", type=positive_float, default=10.0, help="use the first this many seconds of each file")
+    parser.add_argument("--sample-rate", type=positive_int, default=None, help="load at this rate; the recipe's when not given")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same views")
-    parser.add_argument("--limit", type=int, default=16, help="preview at most this many files (folders can hold thousands)")
+    parser.add_argument("--limit", type=positive_int, default=16, help="preview at most this many files (folders can hold thousands)")
     parser.add_argument("--no-figure", action="store_true", help="write the WAV files only")
 
 

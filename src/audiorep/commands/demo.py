@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from audiorep.commands._arguments import positive_float
+
 NAME = "demo"
 HELP = "generate the synthetic world, pretrain SimCLR, and probe it against baselines"
 DESCRIPTION = """Generate the built-in synthetic sound world, pretrain the default SimCLR recipe within
@@ -12,7 +14,7 @@ statistics. Writes OUT/results.json, OUT/results.md and OUT/results.png."""
 
 def add_arguments(p):
     p.add_argument("--out", default="demo_out", help="output folder")
-    p.add_argument("--minutes", type=float, default=5.0, help="pretraining budget in minutes")
+    p.add_argument("--minutes", type=positive_float, default=5.0, help="pretraining budget in minutes")
     p.add_argument("--config", default="simclr_demo", help="recipe (YAML file or packaged name)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", help="key=value config overrides")

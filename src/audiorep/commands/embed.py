@@ -1,18 +1,46 @@
 """`audiorep embed`: a folder or a manifest CSV in, scene embeddings out:
 `embeddings.npy` [N, D] + `index.csv` (row, path and the manifest's columns), or one
-Parquet file (needs pyarrow). Unusable files are skipped and listed in `errors.csv`."""
+Parquet file (needs pyarrow).
+
+Unusable files (unreadable, empty, or breaking the sample policy of `audiorep.io.audio`: any
+NaN/inf sample, a peak over `MAX_ABS_AMPLITUDE`) are skipped and listed in `errors.csv` (path,
+cause; written on every run, header only when nothing failed), as is a file whose embedding
+comes out non-finite: no NaN row is ever written. The command succeeds (exit 0) while at
+least one file was embedded; when none was, it writes `errors.csv`, says so in one line on
+stderr and exits 1 (a bad argument or an empty input stays exit 2). --clip-seconds and
+--chunk-seconds must be finite and >= `MIN_SECONDS`, --batch-size >= 1: argparse refuses
+anything else with the argument's name before any work starts."""
 
 from __future__ import annotations
 
+import argparse
 import csv
+import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from audiorep.commands._arguments import positive_int
 from audiorep.errors import ConfigError
 
 NAME = "embed"
 HELP = "embed a folder or manifest of audio files with a checkpoint or baseline"
+
+
+MIN_SECONDS = 0.1
+"""The shortest --clip-seconds / --chunk-seconds: less is no scene (and the HEAR API's floor too)."""
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a finite number of seconds >= MIN_SECONDS."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < MIN_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= {MIN_SECONDS:g}, got {text!r}")
+    return value
 
 
 def add_arguments(parser) -> None:
@@ -20,10 +48,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="checkpoint path, or a baseline: logmel, random")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--format", choices=["npy", "parquet"], default="npy")
-    parser.add_argument("--clip-seconds", type=float, default=None,
-                        help="embed the first N seconds of each file (zero-padded); default: whole files")
-    parser.add_argument("--chunk-seconds", type=float, default=10.0, help="longer audio is embedded in chunks")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--clip-seconds", type=_seconds, default=None,
+                        help=f"embed the first N seconds of each file (zero-padded; >= {MIN_SECONDS:g}); "
+                             "default: whole files")
+    parser.add_argument("--chunk-seconds", type=_seconds, default=10.0,
+                        help=f"longer audio is embedded in chunks of this many seconds (>= {MIN_SECONDS:g})")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="files per forward pass (>= 1)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -66,12 +96,23 @@ def run(args) -> int:
     errors: list = []
     emb = embed_files(model, paths, args.clip_seconds, args.batch_size, args.device, args.chunk_seconds,
                       progress=not args.quiet, desc="embed", errors=errors)
-    bad = {i for i, _ in errors}
-    keep = [i for i in range(len(paths)) if i not in bad]
+    causes = {i: msg.removeprefix(f"{paths[i]}: ") for i, msg in errors}  # AudioFileError: "path: cause"
+    for i in np.flatnonzero(~np.isfinite(emb).all(axis=1)):  # a skipped file's row is NaN; a model may add more
+        causes.setdefault(int(i), "the model's embedding is not finite (NaN/inf)")
+    keep = [i for i in range(len(paths)) if i not in causes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    with open(out / "errors.csv", "w", newline="") as fh:  # always: a rerun never leaves a stale list
+        writer = csv.writer(fh)
+        writer.writerow(["path", "error"])
+        writer.writerows([paths[i], causes[i]] for i in sorted(causes))
+    if not keep:
+        print(f"audiorep embed: error: none of the {len(paths)} file(s) could be embedded; "
+              f"the cause of each is in {out / 'errors.csv'}", file=sys.stderr)
+        return 1
+    emb = emb[keep]
     if args.format == "npy":
-        np.save(out / "embeddings.npy", emb[keep])
+        np.save(out / "embeddings.npy", emb)
         keys = sorted({k for m in meta for k in m})
         with open(out / "index.csv", "w", newline="") as fh:
             writer = csv.writer(fh)
@@ -80,13 +121,9 @@ def run(args) -> int:
                 writer.writerow([row, paths[i], *(meta[i].get(k, "") for k in keys)])
         written = f"{out / 'embeddings.npy'} [{len(keep)}, {emb.shape[1]}] and {out / 'index.csv'}"
     else:
-        write_parquet(out / "embeddings.parquet", [paths[i] for i in keep], [meta[i] for i in keep], emb[keep])
+        write_parquet(out / "embeddings.parquet", [paths[i] for i in keep], [meta[i] for i in keep], emb)
         written = f"{out / 'embeddings.parquet'} ({len(keep)} rows, {emb.shape[1]} dims)"
-    if errors:
-        with open(out / "errors.csv", "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["path", "error"])
-            writer.writerows([paths[i], msg] for i, msg in errors)
-        print(f"skipped {len(errors)} unusable file(s), listed in {out / 'errors.csv'}")
+    if causes:
+        print(f"skipped {len(causes)} unusable file(s), listed in {out / 'errors.csv'}")
     print(f"wrote {written}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audiorep.commands._arguments import positive_float, positive_int
 from audiorep.errors import ConfigError
 
 NAME = "evaluate"
@@ -14,7 +15,9 @@ DESCRIPTION = (
     "report mean ± std over folds. Tasks: NAME=PATH with NAME one of esc50, esc10, speech_commands, "
     "fsdd (= fsdd_digit + fsdd_speaker), fsdd_digit, fsdd_speaker, nsynth, nsynth_instrument, nsynth_pitch, "
     "voxceleb1, audioset, manifest; or a path to a manifest CSV; or synthetic[=SEED] (the built-in world's "
-    "held-out scene and event tasks, in memory)."
+    "held-out scene and event tasks, in memory). Unusable clips (unreadable files, non-finite embeddings) are "
+    "skipped and listed with their cause in OUT/skipped.csv; a task left without a usable fold is reported "
+    "and not scored; the exit status is non-zero only when no task could be evaluated."
 )
 
 
@@ -31,9 +34,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default="eval_results", help="folder for results.{md,csv,json} and PNGs")
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default: OUT/embedding_cache)")
     parser.add_argument("--no-cache", action="store_true", help="always recompute embeddings")
-    parser.add_argument("--clip-seconds", type=float, default=None,
+    parser.add_argument("--clip-seconds", type=positive_float, default=None,
                         help="trim / zero-pad every clip to this length (default: each task's own)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--map", default="pca", choices=["pca", "tsne"], help="2-D map method")
@@ -70,7 +73,7 @@ def _models(args) -> dict:
 
 def run(args) -> int:
     from audiorep.eval.evaluate import evaluate
-    from audiorep.eval.report import markdown_table
+    from audiorep.eval.report import left_out_markdown, markdown_table
     from audiorep.eval.tasks import load_tasks
 
     tasks = [t for spec in args.task for t in load_tasks(spec, progress=not args.quiet)]
@@ -85,5 +88,7 @@ def run(args) -> int:
                     seed=args.seed, progress=not args.quiet)
     print()
     print(markdown_table(rows), end="")
-    print(f"\nwrote {out / 'results.md'}, results.csv, results.json" + ("" if args.no_plots else " and PNG plots"))
+    print(left_out_markdown(rows.skipped_clips, rows.not_evaluated, str(out / "skipped.csv")), end="")
+    print(f"\nwrote {out / 'results.md'}, results.csv, results.json" + (", skipped.csv" if rows.skipped_clips else "")
+          + ("" if args.no_plots else " and PNG plots"))
     return 0

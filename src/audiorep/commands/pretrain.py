@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from audiorep.commands._arguments import positive_float
+
 NAME = "pretrain"
 HELP = "pretrain a representation with a method recipe (YAML + key=value overrides)"
 DESCRIPTION = """Pretrain a representation. Example:
@@ -17,7 +19,7 @@ def add_arguments(p):
     p.add_argument("--config", default="simclr_demo", help="YAML file or packaged recipe name")
     p.add_argument("--out", default=None, help="output folder (overrides train.out_dir)")
     p.add_argument("--resume", action="store_true", help="continue the run in the output folder from its last checkpoint")
-    p.add_argument("--minutes", type=float, default=None, help="wall-clock budget (overrides train.minutes)")
+    p.add_argument("--minutes", type=positive_float, default=None, help="wall-clock budget (overrides train.minutes)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", help="key=value config overrides, e.g. train.steps=500 encoder.width=16")
 

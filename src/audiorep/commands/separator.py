@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from audiorep.commands._arguments import nonnegative_int, positive_float, positive_int
 from audiorep.data.shard_format import INDEX_NAME
 from audiorep.errors import ConfigError
 
@@ -33,16 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="recipe: a YAML file (read over separator_mixit: give what differs) or a packaged name "
                             "(separator_mixit, separator_mixit_m4, separator_pit)")
     train.add_argument("--objective", choices=("mixit", "pit"), default=None)
-    train.add_argument("--channels", type=int, default=None, help="output channels M (e.g. 4 or 8)")
-    train.add_argument("--sample-rate", type=int, default=None)
-    train.add_argument("--steps", type=int, default=None, help="maximum optimisation steps")
-    train.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
-    train.add_argument("--batch-size", type=int, default=None,
+    train.add_argument("--channels", type=positive_int, default=None, help="output channels M (e.g. 4 or 8)")
+    train.add_argument("--sample-rate", type=positive_int, default=None)
+    train.add_argument("--steps", type=positive_int, default=None, help="maximum optimisation steps")
+    train.add_argument("--minutes", type=positive_float, default=None, help="wall-clock budget")
+    train.add_argument("--batch-size", type=positive_int, default=None,
                        help="separator inputs per step (MixIT draws twice as many clips)")
-    train.add_argument("--synthetic-scenes", type=int, default=None, help="pool size when --data synthetic")
+    train.add_argument("--synthetic-scenes", type=positive_int, default=None, help="pool size when --data synthetic")
     train.add_argument("--device", default="cpu")
-    train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    train.add_argument("--num-workers", type=int, default=None, help="loader workers for file data")
+    train.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
+    train.add_argument("--num-workers", type=nonnegative_int, default=None, help="loader workers for file data")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("overrides", nargs="*", help="key=value config overrides, e.g. train.lr=0.002")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from audiorep.commands._arguments import nonnegative_int, positive_float, positive_int
 from audiorep.errors import ConfigError
 
 NAME = "shard"
@@ -24,33 +25,18 @@ DESCRIPTION = (
 def add_arguments(parser) -> None:
     parser.add_argument("input", help="a folder of files (recursive) or a manifest CSV with a 'path' column")
     parser.add_argument("--out", required=True, help="output folder for the shards and index.json")
-    parser.add_argument("--sample-rate", type=int, default=16000, help="the rate the audio is stored at (Hz)")
+    parser.add_argument("--sample-rate", type=positive_int, default=16000, help="the rate the audio is stored at (Hz)")
     parser.add_argument("--video", action="store_true", help="the inputs are videos: store frames too")
-    parser.add_argument("--video-size", type=int, default=32, help="frame width and height in pixels")
-    parser.add_argument("--video-fps", type=float, default=8.0, help="frames per second stored")
-    parser.add_argument("--max-samples", type=int, default=1000, help="most samples per shard")
-    parser.add_argument("--max-megabytes", type=float, default=256.0, help="a shard closes at about this size (MB)")
+    parser.add_argument("--video-size", type=positive_int, default=32, help="frame width and height in pixels")
+    parser.add_argument("--video-fps", type=positive_float, default=8.0, help="frames per second stored")
+    parser.add_argument("--max-samples", type=positive_int, default=1000, help="most samples per shard")
+    parser.add_argument("--max-megabytes", type=positive_float, default=256.0, help="a shard closes at about this size (MB)")
     parser.add_argument("--prefix", default="shard", help="shard file names: PREFIX-000000.tar, ...")
-    parser.add_argument("--workers", type=int, default=0, help="decoding processes (0: in this process)")
+    parser.add_argument("--workers", type=nonnegative_int, default=0, help="decoding processes (0: in this process)")
     parser.add_argument("--restart", action="store_true", help="replace the shards already in --out")
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="longer files are skipped")
+    parser.add_argument("--max-seconds", type=positive_float, default=600.0, help="longer files are skipped")
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _check(args) -> None:
-    checks = [
-        (args.sample_rate > 0, f"--sample-rate must be > 0 Hz, got {args.sample_rate}"),
-        (args.video_size > 0, f"--video-size must be > 0 pixels, got {args.video_size}"),
-        (args.video_fps > 0, f"--video-fps must be > 0, got {args.video_fps:g}"),
-        (args.max_samples >= 1, f"--max-samples must be >= 1, got {args.max_samples}"),
-        (args.max_megabytes > 0, f"--max-megabytes must be > 0, got {args.max_megabytes:g}"),
-        (args.workers >= 0, f"--workers must be >= 0, got {args.workers}"),
-        (args.max_seconds > 0, f"--max-seconds must be > 0, got {args.max_seconds:g}"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
 
 
 def read_source(path: Path, args):
@@ -80,7 +66,6 @@ def _size(n: float) -> str:
 def run(args) -> int:
     from audiorep.data.shard_writer import write_shards
 
-    _check(args)
     source = read_source(Path(args.input), args)
     if len(source) == 0:
         raise ConfigError(f"no {'video' if args.video else 'audio'} files found in {args.input}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audiorep.commands._arguments import positive_float, positive_int
 from audiorep.errors import ConfigError
 
 NAME = "supervised"
@@ -25,11 +26,11 @@ def add_arguments(p) -> None:
     which.add_argument("--task", metavar="NAME[=PATH]", help="synthetic[=SEED], NAME=PATH, or NAME with --task-root")
     which.add_argument("--manifest", metavar="CSV", help="a labelled manifest CSV (path,label[,fold|split|group])")
     p.add_argument("--task-root", metavar="PATH", help="the dataset folder of --task NAME")
-    p.add_argument("--synthetic-clips", type=int, nargs=2, default=[700, 500], metavar=("TRAIN", "TEST"),
+    p.add_argument("--synthetic-clips", type=positive_int, nargs=2, default=[700, 500], metavar=("TRAIN", "TEST"),
                    help="clips of the synthetic tasks (--task synthetic)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=int, default=None, help="training steps per fold (lifts the recipe's minutes)")
-    budget.add_argument("--minutes", type=float, default=None, help="wall-clock budget per fold")
+    budget.add_argument("--steps", type=positive_int, default=None, help="training steps per fold (lifts the recipe's minutes)")
+    budget.add_argument("--minutes", type=positive_float, default=None, help="wall-clock budget per fold")
     p.add_argument("--probe", nargs="+", default=["linear"], choices=["linear", "mlp"], help="probes to run")
     p.add_argument("--out", default="supervised_results", help="folder for results.{md,csv,json} and checkpoints")
     p.add_argument("--seed", type=int, default=None, help="training and probe seed (default: the recipe's)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from audiorep.commands._arguments import nonnegative_int, positive_float, positive_int
+
 NAME = "synth"
 HELP = "generate labelled synthetic sound scenes (FLAC, optionally MP4 video, + manifest.csv)"
 DESCRIPTION = (
@@ -19,19 +21,19 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
-    parser.add_argument("--n", type=int, required=True, help="number of clips")
+    parser.add_argument("--n", type=positive_int, required=True, help="number of clips")
     parser.add_argument("--seed", type=int, default=0, help="random seed; same seed, same clips")
-    parser.add_argument("--seconds", type=float, default=4.0, help="clip length in seconds")
-    parser.add_argument("--sample-rate", type=int, default=16000, help="sample rate in Hz")
-    parser.add_argument("--max-events", type=int, default=4, help="most events per clip")
+    parser.add_argument("--seconds", type=positive_float, default=4.0, help="clip length in seconds")
+    parser.add_argument("--sample-rate", type=positive_int, default=16000, help="sample rate in Hz")
+    parser.add_argument("--max-events", type=nonnegative_int, default=4, help="most events per clip")
     parser.add_argument("--split", default="train", help="split name written to the manifest and file names")
     parser.add_argument("--sources", action="store_true", help="also write each isolated event and the background")
     parser.add_argument("--no-background", action="store_true", help="leave out the scene background")
     parser.add_argument("--video", action="store_true",
                         help="also write each clip as an MP4 (H.264 + AAC); the manifest's path names it")
-    parser.add_argument("--video-size", type=int, default=32, help="frame width and height in pixels (even, >= 8)")
-    parser.add_argument("--video-fps", type=float, default=8.0, help="video frames per second")
-    parser.add_argument("--video-distractors", type=int, default=1,
+    parser.add_argument("--video-size", type=positive_int, default=32, help="frame width and height in pixels (even, >= 8)")
+    parser.add_argument("--video-fps", type=positive_float, default=8.0, help="video frames per second")
+    parser.add_argument("--video-distractors", type=nonnegative_int, default=1,
                         help="grey blobs that move with no sound, per clip")
 
 

@@ -21,8 +21,10 @@ File sources never touch the files when built, so a bad file surfaces as an
 
 from __future__ import annotations
 
+import codecs
 import copy
 import csv
+import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -153,38 +155,94 @@ class ManifestSource(_FileSource):
 
     `path` is relative to the CSV's folder (or to `root` when given) unless absolute.
     Every other column goes into `meta` as text, except `labels`, which is split on ';'
-    into a list (multi-label); `label` is also put in `ClipRecord.label`."""
+    into a list (multi-label); `label` is also put in `ClipRecord.label`.
+
+    The CSV is UTF-8 text (a byte-order mark is allowed), a header row naming the columns,
+    then one row per clip with as many cells as the header (blank lines are skipped).
+    Anything else (another encoding, a binary file, a folder, a ragged row, no header, no
+    `path` column, no rows) is one `ConfigError` naming the file, the line and the cause."""
 
     def __init__(self, csv_path, root=None, *, sample_rate: int = 16000, quality: str = "HQ",
                  max_seconds: float | None = 600.0):
         csv_path = Path(csv_path)
-        if not csv_path.is_file():
-            raise ConfigError(f"manifest {str(csv_path)!r} does not exist")
         base = Path(root) if root is not None else csv_path.parent
-        with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            if not columns:
-                raise ConfigError(f"manifest {str(csv_path)!r} is empty (no header row)")
-            if "path" not in columns:
-                raise ConfigError(f"manifest {str(csv_path)!r} has no 'path' column (columns: {', '.join(columns)})")
-            reader.fieldnames = columns
-            records = []
-            for line, row in enumerate(reader, start=2):
-                rel = (row.get("path") or "").strip()
-                if not rel:
-                    raise ConfigError(f"manifest {str(csv_path)!r} line {line}: empty 'path'")
-                full = rel if os.path.isabs(rel) else str(base / rel)
-                meta = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k not in ("path", None)}
-                if "labels" in meta:
-                    meta["labels"] = [s.strip() for s in (meta["labels"] or "").split(";") if s.strip()]
-                label = meta.get("label") or None
-                records.append(ClipRecord(full, label, meta))
+        name = repr(str(csv_path))
+        reader = csv.reader(io.StringIO(_read_manifest_text(csv_path), newline=""))
+        rows = _manifest_rows(reader, name)
+        header = next(rows, None)
+        if header is None:
+            raise ConfigError(f"manifest {name} is empty (no header row)")
+        _, cells = header
+        columns = [c.strip() for c in cells]
+        if "path" not in columns:
+            raise ConfigError(f"manifest {name} has no 'path' column (columns: {', '.join(columns)})"
+                              + _no_header_hint(columns))
+        records = []
+        for line, cells in rows:
+            if len(cells) != len(columns):
+                raise ConfigError(f"manifest {name} line {line}: {len(cells)} "
+                                  f"{'cell' if len(cells) == 1 else 'cells'}, the header has {len(columns)}")
+            row = dict(zip(columns, cells))
+            rel = row["path"].strip()
+            if not rel:
+                raise ConfigError(f"manifest {name} line {line}: empty 'path'")
+            full = rel if os.path.isabs(rel) else str(base / rel)
+            meta = {k: v.strip() for k, v in row.items() if k != "path"}
+            if "labels" in meta:
+                meta["labels"] = [s.strip() for s in meta["labels"].split(";") if s.strip()]
+            label = meta.get("label") or None
+            records.append(ClipRecord(full, label, meta))
         if not records:
-            raise ConfigError(f"manifest {str(csv_path)!r} has a header but no rows")
+            raise ConfigError(f"manifest {name} has a header but no rows")
         super().__init__(records, sample_rate, quality, max_seconds)
         self.csv_path = str(csv_path)
         self.columns = columns
+
+
+def _read_manifest_text(csv_path: Path) -> str:
+    """The text of a manifest file, or a ConfigError saying why it is not UTF-8 CSV text."""
+    name = repr(str(csv_path))
+    if csv_path.is_dir():
+        raise ConfigError(f"{name} is a folder, not a manifest CSV")
+    if not csv_path.exists():
+        raise ConfigError(f"manifest {name} does not exist")
+    try:
+        raw = csv_path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"manifest {name} cannot be read ({err.strerror or type(err).__name__})") from err
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"manifest {name} is UTF-16 text, not UTF-8; save it as UTF-8")
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # utf-8-sig: the mark spreadsheet programs write
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise ConfigError(f"manifest {name} is a binary file, not CSV text (a NUL byte at line {line})")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"manifest {name} is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); "
+                          "save it as UTF-8") from None
+
+
+def _manifest_rows(reader, name: str):
+    """(first line number, cells) of each non-blank CSV row."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise ConfigError(f"manifest {name} line {line}: not valid CSV ({err})") from None
+        if len(cells) > 1 or (cells and cells[0].strip()):
+            yield line, cells
+
+
+def _no_header_hint(columns: list[str]) -> str:
+    """When the first row looks like a clip rather than column names, say the header is missing."""
+    if any(Path(c).suffix.lower() in DEFAULT_EXTENSIONS for c in columns):
+        return "; the first row looks like a clip: add a header row such as 'path,label'"
+    return ""
 
 
 class ArraySource(ClipSource):

@@ -7,6 +7,13 @@ embeddings are recomputed; nothing stale is ever reused. Tasks over the same cli
 and speakers of FSDD, scene and events of the synthetic world) share one embedding. Files
 are written atomically (`os.replace`); without a cache folder, embeddings are kept in memory
 for the life of the cache.
+
+Unusable clips never stop a task: `EmbeddingCache.usable` returns the embeddings with the clips
+that could not be used, each with its cause: a file that cannot be read (`AudioFileError`:
+missing, empty, a directory, corrupt, non-finite or absurd samples) or an embedding that is not
+finite ("embedding is not finite"). Their rows are NaN, and nothing downstream may probe them.
+The files that failed to load are remembered beside the cached embeddings and tried again on
+every later hit, so a repaired file is picked up without `--no-cache`.
 """
 
 from __future__ import annotations
@@ -136,11 +143,25 @@ def embed_files(model, paths: list[str], clip_seconds: float | None = None, batc
     return out
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
+NOT_FINITE = "embedding is not finite"
+"""The cause given for a clip whose embedding holds NaN or inf."""
+
+
+def _cause(path: str, message: str) -> str:
+    """An AudioFileError's message without the path it starts with."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _atomic_save(path: Path, array) -> None:
+    """`array` (np.save) or bytes, written to a temporary file and renamed over `path`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
+            if isinstance(array, bytes):
+                fh.write(array)
+            else:
+                np.save(fh, array)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -149,7 +170,8 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 
 
 class EmbeddingCache:
-    """`get(model, task)` returns cached scene embeddings [N, D] or computes and stores them."""
+    """`get(model, task)` returns cached scene embeddings [N, D] or computes and stores them;
+    `usable(model, task)` also returns the clips that could not be used, instead of raising."""
 
     def __init__(self, cache_dir: str | os.PathLike | None, batch_size: int = 32, device="cpu",
                  chunk_seconds: float = 10.0, progress: bool = True):
@@ -157,35 +179,78 @@ class EmbeddingCache:
         self.batch_size, self.device, self.chunk_seconds, self.progress = batch_size, device, chunk_seconds, progress
         self.hits = 0
         self.misses = 0
-        self._memory: dict[str, np.ndarray] = {}
+        self._memory: dict[str, tuple[np.ndarray, list]] = {}
 
     def key(self, model, task) -> str:
         return cache_key(model_fingerprint(model), clips_fingerprint(task), model.sample_rate, task.clip_seconds,
                          self.chunk_seconds)
 
     def get(self, model, task, model_name: str = "model") -> np.ndarray:
+        """Embeddings [N, D] of every clip; a file that cannot be used raises AudioFileError."""
+        emb, skipped = self.usable(model, task, model_name)
+        for i, cause in skipped:
+            if cause != NOT_FINITE:
+                raise AudioFileError(task.paths[i], cause)
+        return emb
+
+    def usable(self, model, task, model_name: str = "model") -> tuple[np.ndarray, list[tuple[int, str]]]:
+        """(embeddings [N, D], skipped): `skipped` lists (index, cause) for every clip that
+        cannot be used, in clip order; its row of the embeddings is NaN. Only the other rows,
+        all finite, may reach a probe."""
         key = self.key(model, task)
         path = self.cache_dir / f"{key}.npy" if self.cache_dir is not None else None
         if key in self._memory or (path is not None and path.is_file()):
             self.hits += 1
-            return self._memory[key] if key in self._memory else np.load(path)
-        self.misses += 1
-        emb = self._compute(model, task, model_name)
+            emb, errors = self._memory[key] if key in self._memory else self._load(path)
+            if errors and task.audio is None:
+                emb, errors = self._retry(model, task, model_name, emb, errors, key, path)
+        else:
+            self.misses += 1
+            emb, errors = self._compute(model, task, model_name)
+            self._store(key, path, emb, errors, model, task, model_name)
+        failed = {i: cause for i, cause in errors}
+        for i in np.flatnonzero(~np.isfinite(emb).all(axis=1)).tolist():
+            failed.setdefault(i, NOT_FINITE)
+        emb = emb.copy() if failed else emb
+        emb[sorted(failed)] = np.nan
+        return emb, sorted(failed.items())
+
+    def _load(self, path: Path) -> tuple[np.ndarray, list]:
+        meta = path.with_suffix(".json")
+        errors = json.loads(meta.read_text()).get("errors", []) if meta.is_file() else []
+        return np.load(path), [(int(i), str(cause)) for i, cause in errors]
+
+    def _store(self, key, path, emb, errors, model, task, model_name) -> None:
         if path is None:
-            self._memory[key] = emb
-            return emb
+            self._memory[key] = (emb, errors)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save(path, emb)
-        path.with_suffix(".json").write_text(json.dumps(
+        # the file list first: embeddings without it would pass NaN rows off as embeddings
+        _atomic_save(path.with_suffix(".json"), json.dumps(
             {"model": model_name, "task": task.name, "root": task.root, "n": len(task.paths),
              "sample_rate": model.sample_rate, "clip_seconds": task.clip_seconds,
-             "chunk_seconds": self.chunk_seconds}, indent=1))
-        return emb
+             "chunk_seconds": self.chunk_seconds, "errors": [[i, cause] for i, cause in errors]}, indent=1).encode())
+        _atomic_save(path, emb)
 
-    def _compute(self, model, task, model_name: str) -> np.ndarray:
+    def _retry(self, model, task, model_name, emb, errors, key, path) -> tuple[np.ndarray, list]:
+        """Files that failed to load before are read again; the ones that load now are embedded."""
+        idx = [i for i, _ in errors]
+        again: list = []
+        rows = embed_files(model, [task.paths[i] for i in idx], task.clip_seconds, self.batch_size, self.device,
+                           self.chunk_seconds, progress=False, errors=again)
+        errors = [(idx[j], _cause(task.paths[idx[j]], msg)) for j, msg in again]
+        if len(again) < len(idx):
+            emb = emb.copy()
+            emb[idx] = rows
+            self._store(key, path, emb, errors, model, task, model_name)
+        return emb, errors
+
+    def _compute(self, model, task, model_name: str) -> tuple[np.ndarray, list]:
         if task.audio is None:
-            return embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device,
-                               self.chunk_seconds, self.progress, desc=f"{model_name} on {task.name}")
+            errors: list = []
+            emb = embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device,
+                              self.chunk_seconds, self.progress, desc=f"{model_name} on {task.name}", errors=errors)
+            return emb, sorted((i, _cause(task.paths[i], msg)) for i, msg in errors)
         audio = memory_clips(task, model.sample_rate)
         return embed_in_batches(lambda wave: scene_embeddings(model, wave.to(self.device), self.chunk_seconds),
-                                audio, self.batch_size)
+                                audio, self.batch_size), []

@@ -78,7 +78,10 @@ class OnlineProbe:
 
     def run(self, embed_fn: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
         """Embed, fit on probe-train, return {"probe_<metric>": value} on probe-test."""
-        rows, _ = evaluate_embeddings(self.embed(embed_fn), self.task, "online", ("linear",), seed=self.seed)
+        x = self.embed(embed_fn)
+        if not np.isfinite(x).all():  # a diverged encoder: report NaN, never fit a probe on NaN/inf features
+            return {column: float("nan") for column in self.columns}
+        rows, _ = evaluate_embeddings(x, self.task, "online", ("linear",), seed=self.seed)
         return {f"probe_{r['metric']}": r["mean"] for r in rows}
 
     def maybe_run(self, step: int, embed_fn: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float] | None:

@@ -1,6 +1,9 @@
 """The one report writer. Results are rows, one per (task, model, probe, metric), with mean ±
 std over folds and the per-fold values, written as markdown (for docs), CSV (for
-spreadsheets), JSON (for code). `summarise` keeps each task's primary score per model;
+spreadsheets), JSON (for code). Clips an evaluation skipped (unreadable files, non-finite
+embeddings) are counted per task in the tables ("N clips skipped") and listed one per line, with
+their cause, in skipped.csv and the JSON; tasks that could not be evaluated are named with the
+reason. `summarise` keeps each task's primary score per model;
 `scores_table` turns that into the grid tables of the demo and the ablations, and
 `audiorep.eval.plots.plot_scores` into a bar chart."""
 
@@ -33,17 +36,52 @@ def format_value(row: dict) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """| task | model | probe | metric | mean ± std | folds |; percentages except d'."""
-    lines = ["| task | model | probe | metric | mean ± std | folds |", "|---|---|---|---|---|---|"]
+    """| task | model | probe | metric | mean ± std | folds |; percentages except d'. When any
+    row's task had clips skipped (`clips_skipped`), a last column says "N clips skipped"."""
+    skipped = any(r.get("clips_skipped") for r in rows)
+    head = "| task | model | probe | metric | mean ± std | folds |" + (" skipped |" if skipped else "")
+    lines = [head, "|---|---|---|---|---|---|" + ("---|" if skipped else "")]
     for r in rows:
         unit = "" if r["metric"] in UNSCALED else " (%)"
-        lines.append(f"| {r['task']} | {r['model']} | {r['probe']} | {r['metric']}{unit} | {format_value(r)} | {r['n_folds']} |")
+        line = f"| {r['task']} | {r['model']} | {r['probe']} | {r['metric']}{unit} | {format_value(r)} | {r['n_folds']} |"
+        lines.append(line + (f" {clips_skipped_text(r.get('clips_skipped', 0))} |" if skipped else ""))
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(rows: list[dict], path) -> Path:
+def clips_skipped_text(n: int) -> str:
+    return f"{n} clip skipped" if n == 1 else f"{n} clips skipped"
+
+
+def left_out_markdown(skipped_clips: list[dict] | None = None, not_evaluated: list[dict] | None = None,
+                      skipped_file: str = "skipped.csv") -> str:
+    """Markdown naming the tasks not evaluated (with the reason) and, per task and model, how
+    many clips were skipped (every one is listed in `skipped_file`); empty when nothing was."""
+    text = ""
+    if not_evaluated:
+        text += "\n**Not evaluated**\n\n" + "".join(f"- {n['task']} ({n['model']}): {n['reason']}\n"
+                                                       for n in not_evaluated)
+    if skipped_clips:
+        per: dict[tuple[str, str], int] = {}
+        for c in skipped_clips:
+            per[(c["task"], c["model"])] = per.get((c["task"], c["model"]), 0) + 1
+        text += (f"\n**Skipped clips** (each with its cause in {skipped_file})\n\n"
+                 + "".join(f"- {task} ({model}): {clips_skipped_text(n)}\n" for (task, model), n in per.items()))
+    return text
+
+
+def write_markdown(rows: list[dict], path, skipped_clips=None, not_evaluated=None) -> Path:
     path = Path(path)
-    path.write_text(markdown_table(rows))
+    path.write_text(markdown_table(rows) + left_out_markdown(skipped_clips, not_evaluated))
+    return path
+
+
+def write_skipped_csv(skipped_clips: list[dict], path) -> Path:
+    """One row per skipped clip: task, model, path, cause."""
+    path = Path(path)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=("task", "model", "path", "cause"))
+        writer.writeheader()
+        writer.writerows({k: c[k] for k in ("task", "model", "path", "cause")} for c in skipped_clips)
     return path
 
 
@@ -63,14 +101,22 @@ def write_json(rows: list[dict], path, extra: dict | None = None) -> Path:
     return path
 
 
-def write_all(rows: list[dict], out_dir, extra: dict | None = None) -> dict[str, Path]:
+def write_all(rows: list[dict], out_dir, extra: dict | None = None, skipped_clips: list[dict] | None = None,
+              not_evaluated: list[dict] | None = None) -> dict[str, Path]:
+    """results.md, results.csv, results.json; and skipped.csv when clips were skipped (given
+    an empty list, an old skipped.csv in `out_dir` is removed, so it never describes another run)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return {
-        "markdown": write_markdown(rows, out_dir / "results.md"),
+    written = {
+        "markdown": write_markdown(rows, out_dir / "results.md", skipped_clips, not_evaluated),
         "csv": write_csv(rows, out_dir / "results.csv"),
         "json": write_json(rows, out_dir / "results.json", extra),
     }
+    if skipped_clips:
+        written["skipped"] = write_skipped_csv(skipped_clips, out_dir / "skipped.csv")
+    elif skipped_clips is not None and (out_dir / "skipped.csv").is_file():
+        (out_dir / "skipped.csv").unlink()
+    return written
 
 
 # ---- summaries: one score per (task, model), for the demo, ablations and benchmarks ----

@@ -10,8 +10,11 @@ Choices a caller relies on:
   transient inside the crop), then resamples and trims to exactly the requested samples.
 - A crop that runs past the end of the file is zero-padded at the end. `load_crop` with
   ``position="random"`` places a file shorter than the crop at a random offset inside it.
-- NaN/inf samples in an otherwise usable file are replaced by 0 (a few bad samples should
-  not cost the clip); if *every* sample read is NaN/inf the file is an error.
+- One sample policy (`check_samples`, applied to every frame any reader decodes, crops
+  included, and to the audio track `io/video.py` decodes): a clip holding any NaN or inf
+  sample, or whose peak |amplitude| exceeds `MAX_ABS_AMPLITUDE`, is unusable and raises.
+  Nothing is silently repaired: a zeroed hole or a clip of 1e30 would reach the model as if
+  it were sound.
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ MAX_SAMPLE_RATE = 1_000_000
 
 DEFAULT_MAX_SECONDS = 600.0
 """Whole-file loads longer than this raise instead of filling memory; crops are never limited."""
+
+MAX_ABS_AMPLITUDE = 100.0
+"""Peak |sample| above which a clip is not audio: 100 = 40 dB above digital full scale (1.0).
+
+PCM files decode into [-1, 1] and can never exceed it. Float files may legitimately go
+slightly over 1 (a mix that clips, a float render kept unnormalised, shards that store
+level as a gain); tens of dB over full scale is no recording but a wrong scale (int16
+values stored as floats reach 32768) or corrupt data (1e30, float32 max), which would
+saturate a front-end's log and poison a batch's statistics. The same limit guards the
+HEAR API's input (`audiorep.hear`)."""
 
 _CONTEXT_S = 0.02
 """Native-rate context read on each side of a crop before resampling (soxr HQ needs ~ms)."""
@@ -93,8 +106,48 @@ def audio_info(path) -> AudioInfo:
         return AudioInfo(f.samplerate, f.frames, f.channels, f.frames / f.samplerate)
 
 
+def unusable_samples_cause(x) -> str | None:
+    """Why the samples `x` (any shape, a float array) break the sample policy, or None.
+
+    The cause reads after a name (a path, "audio row 3"): ``"holds 3 NaN samples (non-finite) of
+    16000; ..."``, ``"holds 1 infinite sample (-inf, non-finite) of 16000; ..."`` or ``"has peak
+    amplitude 1e+05, which exceeds MAX_ABS_AMPLITUDE=100 (...)"``. One pass over `x` when it is
+    usable; the counting runs only for a clip that is not."""
+    x = np.asarray(x)
+    if x.size == 0:
+        return None
+    peak = max(float(x.max()), -float(x.min()))  # NaN propagates; no |x| temporary
+    if peak <= MAX_ABS_AMPLITUDE:
+        return None
+    n_nan = int(np.count_nonzero(np.isnan(x)))
+    n_inf = int(np.count_nonzero(np.isinf(x)))
+    if n_nan or n_inf:
+        plural = "s" if n_nan + n_inf > 1 else ""
+        if n_nan and n_inf:
+            what = f"{n_nan} NaN and {n_inf} infinite samples (non-finite)"
+        elif n_nan:
+            what = f"{n_nan} NaN sample{plural} (non-finite)"
+        else:
+            signs = ", ".join(s for s, n in (("+inf", np.count_nonzero(x == np.inf)),
+                                              ("-inf", np.count_nonzero(x == -np.inf))) if n)
+            what = f"{n_inf} infinite sample{plural} ({signs}, non-finite)"
+        return f"holds {what} of {x.size}; a clip with any NaN/inf sample is unusable"
+    return (f"has peak amplitude {peak:.3g}, which exceeds MAX_ABS_AMPLITUDE={MAX_ABS_AMPLITUDE:g} "
+            f"({20 * math.log10(MAX_ABS_AMPLITUDE):.0f} dB above full scale 1.0): wrongly scaled or corrupt samples")
+
+
+def check_samples(x: np.ndarray, path) -> np.ndarray:
+    """`x` unchanged if it follows the sample policy, else `AudioFileError(path, cause)`:
+    any NaN/inf sample, or a peak |amplitude| over `MAX_ABS_AMPLITUDE`, makes a clip unusable.
+    Every file reader here calls it on what it decoded; other readers can too."""
+    cause = unusable_samples_cause(x)
+    if cause is not None:
+        raise AudioFileError(path, cause)
+    return x
+
+
 def _read_frames(f: sf.SoundFile, path: str, start: int, n: int) -> np.ndarray:
-    """Read up to `n` frames from `start` at the native rate, mixed to mono and cleaned."""
+    """Read up to `n` frames from `start` at the native rate, checked (`check_samples`), mixed to mono."""
     try:
         if start > 0:
             if f.seekable():
@@ -109,12 +162,8 @@ def _read_frames(f: sf.SoundFile, path: str, start: int, n: int) -> np.ndarray:
         data = f.read(n, dtype="float32", always_2d=True)
     except Exception as err:
         raise AudioFileError(path, f"unreadable or corrupt audio data ({err})") from err
+    check_samples(data, path)  # before the mix-down: a mean could overflow or hide a channel's inf
     mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    finite = np.isfinite(mono)
-    if not finite.all():
-        if not finite.any():
-            raise AudioFileError(path, "all samples are NaN or inf")
-        mono = np.where(finite, mono, np.float32(0.0))
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 

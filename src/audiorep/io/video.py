@@ -9,7 +9,9 @@ Choices a caller relies on:
   same origin for both streams, so the container's A/V sync is kept. The file's length is the shorter of the two streams as the
   header gives them (`probe_av`), so a crop placed inside it has both sound and picture.
 - Audio: mono (mean of channels) float32 at `sample_rate`, resampled with soxr like
-  `io/audio.py`; exactly ``round(duration_s * sample_rate)`` samples.
+  `io/audio.py`; exactly ``round(duration_s * sample_rate)`` samples. The decoded samples
+  follow `io/audio.py`'s sample policy (`check_samples`): a float track holding any NaN/inf
+  sample or a peak over `MAX_ABS_AMPLITUDE` in the decoded window is an error, never repaired.
 - Frames: uint8 ``[F, 3, size, size]`` RGB, ``F = round(duration_s * fps)``. Frame j shows the
   last decoded frame at or before ``offset_s + (j + 0.5) / fps`` (the middle of its slot). Each
   frame is scaled so its short side is `size` (swscale, area averaging), then centre-cropped to a
@@ -44,6 +46,7 @@ from audiorep.io.audio import (
     CropPosition,
     _check_target_rate,
     check_file_path,
+    check_samples,
     crop_window,
 )
 
@@ -225,7 +228,10 @@ def _read_audio(f: _Opened, start_s: float, n_out: int, rate: int, quality: str)
     if not chunks:
         raise AudioFileError(f.path, f"truncated: no audio could be decoded after {max(start_s, 0):.2f} s "
                                      f"(the header says {f.audio_end:.2f} s)")
-    x = _mono(np.concatenate(chunks, axis=1))
+    raw = np.concatenate(chunks, axis=1)
+    if raw.dtype.kind == "f":  # integer samples are finite and within full scale by construction
+        check_samples(raw, f.path)
+    x = _mono(raw)
     decoded_end = t0 + len(x) / native
     if decoded_end < need_end - END_SLACK_S:
         raise AudioFileError(f.path, f"truncated: the audio stops at {decoded_end:.2f} s but the header says "
@@ -239,8 +245,7 @@ def _read_audio(f: _Opened, start_s: float, n_out: int, rate: int, quality: str)
     x = x[skip : skip + n_out]
     if len(x) < n_out:
         x = np.pad(x, (0, n_out - len(x)))
-    finite = np.isfinite(x)
-    return x if finite.all() else np.where(finite, x, np.float32(0.0))
+    return x
 
 
 _local = threading.local()

@@ -137,13 +137,17 @@ class TDCNSeparator(nn.Module):
             waves = mixture_consistency(waves, mixture, self.config.consistency)
         return waves
 
-    def separate_long(self, audio: torch.Tensor, chunk_seconds: float = 10.0) -> torch.Tensor:
-        """Separate a long [T] or [B,T] signal in consecutive chunks (bounded memory)."""
+    def separate_long(self, audio: torch.Tensor, chunk_seconds: float = 10.0,
+                      overlap_seconds: float | None = None) -> torch.Tensor:
+        """Separate a long [T] or [B,T] signal in overlapping, cross-faded chunks whose channels
+        are aligned to the previous chunk's (`audiorep.separation.chunked`; bounded working
+        memory, and the channels still sum to the input)."""
+        from audiorep.separation.chunked import separate_array
+
         single = audio.dim() == 1
-        audio = audio.unsqueeze(0) if single else audio
-        chunk = max(int(chunk_seconds * self.sample_rate), self.config.kernel_size)
-        parts = [self(audio[:, s : s + chunk]) for s in range(0, audio.shape[-1], chunk)]
-        out = torch.cat(parts, dim=-1)
+        rows = audio.unsqueeze(0) if single else audio
+        out = torch.stack([torch.from_numpy(separate_array(self, row, chunk_seconds, overlap_seconds))
+                           for row in rows]).to(audio.device)
         return out[0] if single else out
 
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from audiorep.errors import CheckpointError
 from audiorep.io.checkpoint import load_checkpoint, save_checkpoint
 
 LAST = "last.pt"
+# what `--resume` reads from last.pt, with its types (every format since the first wrote these)
+TRAINING_ENTRIES = {"config": dict, "method": dict, "optimizer": dict, "step": int, "elapsed_s": (int, float)}
 
 
 class Checkpointing:
@@ -30,7 +33,12 @@ class Checkpointing:
         return self.out_dir / LAST
 
     def load_last(self) -> dict:
-        return load_checkpoint(self.last, map_location="cpu")
+        """last.pt, checked to be a whole training state (`CheckpointError` naming it if not)."""
+        state = load_checkpoint(self.last, map_location="cpu", require=TRAINING_ENTRIES)
+        if not state.get("rng") and "generator" not in state:
+            raise CheckpointError(f"{self.last}: not a training checkpoint: it has neither the 'rng' nor the "
+                                  "'generator' entry (the random streams a resume continues)")
+        return state
 
     def after_step(self, step: int, progress: float, state: Callable[[], dict]) -> None:
         """Write last.pt when due, and every kept checkpoint whose fraction the run has reached."""

@@ -63,6 +63,16 @@ def finish_together(info: DistInfo) -> None:
         dist.barrier()
 
 
+def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """True on every rank when `flag` is true on any: a decision all ranks must take together
+    (skipping a step: DDP hangs if one rank runs backward and another does not)."""
+    if not info.enabled:
+        return bool(flag)
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
 def gather_objects(obj, info: DistInfo) -> list:
     """`obj` of every rank, in rank order (just `[obj]` in one process)."""
     if not info.enabled:

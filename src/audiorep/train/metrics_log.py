@@ -1,7 +1,9 @@
 """What a run writes as it goes: `metrics.csv` (one row per `log_every` steps, each value the
 mean over the steps since the previous row) and TensorBoard scalars under `train/`.
 
-Resuming appends to the CSV under its existing header. Columns known in advance (the
+Resuming appends to the CSV under its existing header, after dropping the rows logged past the
+checkpoint it resumes from (the steps between the checkpoint and the kill are trained again, so
+they would appear twice). Columns known in advance (the
 online probe's) are in the header from the first row, empty where the probe did not run.
 """
 
@@ -16,10 +18,11 @@ import torch
 
 
 class MetricsLog:
-    def __init__(self, out_dir: Path, resume: bool = False, extra_columns: list[str] = ()):
+    def __init__(self, out_dir: Path, resume: bool = False, extra_columns: list[str] = (), resume_step: int = 0):
         path = Path(out_dir) / "metrics.csv"
         self.columns: list[str] | None = None
         if resume and path.exists():
+            _drop_rows_after(path, resume_step)
             with open(path, newline="") as f:
                 self.columns = next(csv.reader(f), None)
         self._file = open(path, "a" if self.columns else "w", newline="")
@@ -55,6 +58,22 @@ class MetricsLog:
         self._file.close()
         if self._writer is not None:
             self._writer.close()
+
+
+def _drop_rows_after(path: Path, step: int) -> None:
+    """Keep the header and the rows of steps <= `step` (rewritten atomically)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or "step" not in rows[0]:
+        return
+    at = rows[0].index("step")
+    keep = [rows[0]] + [r for r in rows[1:] if len(r) > at and r[at] and float(r[at]) <= step]
+    if len(keep) == len(rows):
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        csv.writer(f).writerows(keep)
+    tmp.replace(path)
 
 
 def _tensorboard(path: Path):

@@ -28,9 +28,10 @@ import yaml
 from audiorep.builders import (build_method, build_online_probe, build_optimizer, build_schedule, build_source,
                                build_training_batches, method_config, resolve)
 from audiorep.config import Config
-from audiorep.errors import ConfigError
+from audiorep.errors import ConfigError, NonFiniteLossError
+from audiorep.io.checkpoint import load_method_state
 from audiorep.train.checkpointing import Checkpointing
-from audiorep.train.distributed import broadcast_from_main, finish_together, gather_objects, init_distributed
+from audiorep.train.distributed import any_rank, broadcast_from_main, finish_together, gather_objects, init_distributed
 from audiorep.train.metrics_log import MetricsLog
 from audiorep.train.rng_state import capture_rng, restore_rng
 from audiorep.train.stop_signal import StopOnSignal
@@ -92,6 +93,7 @@ class Trainer:
         self.checkpoints = Checkpointing(self.out_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
                                          enabled=self.dist.is_main)
         self.step, self.elapsed_before = 0, 0.0
+        self.nonfinite_in_a_row = self.skipped_steps = 0
         if self.resume:
             self._load()
         self.model = self.method
@@ -106,8 +108,8 @@ class Trainer:
             raise ConfigError(f"--resume: no checkpoint at {self.checkpoints.last} (nothing to resume; drop --resume "
                               "to start)")
         state = self.checkpoints.load_last()
-        self.method.load_state_dict(state["method"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # a checkpoint of another model is one CheckpointError naming the config keys that differ
+        load_method_state(self.method, state, self.checkpoints.last, self.cfg.to_dict(), optimizer=self.optimizer)
         self._restore_random_streams(state)
         was = state.get("config", {}).get("data", {}).get("num_workers")
         if self.cfg.data.source == "shards" and was is not None and was != self.cfg.data.num_workers:
@@ -179,8 +181,11 @@ class Trainer:
         with self._amp_context():
             out = self.model(batch, self.generator)
         loss = out["loss"]
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {self.step}; lower train.lr or check the data")
+        here = not bool(torch.isfinite(loss.detach()))
+        if any_rank(here, self.dist, self.device):  # every rank skips together, or DDP would hang
+            self._nonfinite(batch, loss if here else None)
+            return None, lr
+        self.nonfinite_in_a_row = 0
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.cfg.train.grad_clip:
@@ -191,6 +196,28 @@ class Trainer:
         self.step += 1
         self.method.after_step(self.step, self._progress_fraction(elapsed))
         return out, lr
+
+    def _nonfinite(self, batch: dict, loss: torch.Tensor | None) -> None:
+        """A batch whose loss is NaN/inf (on this rank, or another: `loss` None) is skipped and
+        named; `train.max_nonfinite_steps` of them in a row stop the run, naming the clips."""
+        self.nonfinite_in_a_row += 1
+        self.skipped_steps += 1
+        limit = self.cfg.train.max_nonfinite_steps
+        where = "another rank's batch" if loss is None else "the batch of " + ", ".join(self._clip_names(batch))
+        what = f"loss became {loss.item() if loss is not None else 'non-finite'} at step {self.step} on {where}"
+        if self.nonfinite_in_a_row > limit:
+            raise NonFiniteLossError(f"{what}: {self.nonfinite_in_a_row} batches in a row (train.max_nonfinite_steps="
+                                     f"{limit}); lower train.lr or check these clips")
+        if loss is not None or self.dist.is_main:
+            print(f"rank {self.dist.rank}: {what}; step skipped ({self.nonfinite_in_a_row} in a row, "
+                  f"train.max_nonfinite_steps={limit})")
+
+    def _clip_names(self, batch: dict, most: int = 8) -> list[str]:
+        """The files (or shard keys) of a batch's clips, for messages."""
+        records = getattr(self.source, "records", None)
+        names = [records[i].path if records is not None and 0 <= i < len(records) else f"sample {i}"
+                 for i in batch["index"].tolist()]
+        return names[:most] + ([f"... {len(names) - most} more"] if len(names) > most else [])
 
     def _on_device(self, batch: dict) -> dict:
         return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
@@ -204,7 +231,8 @@ class Trainer:
         log = bar = None
         if main:
             (self.out_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-            log = MetricsLog(self.out_dir, self.resume, self.online_probe.columns if self.online_probe else [])
+            log = MetricsLog(self.out_dir, self.resume, self.online_probe.columns if self.online_probe else [],
+                             resume_step=self.step)
             from tqdm.auto import tqdm
 
             bar = tqdm(total=t.steps, initial=self.step, desc=f"pretrain {cfg.method['name']}", unit="step",
@@ -227,6 +255,8 @@ class Trainer:
                     if batch["audio"].shape[0] < 2 and not self.dist.enabled:
                         continue  # (under DDP every rank must step together; the gather handles small batches)
                     out, lr = self._optimise(self._on_device(batch), elapsed)
+                    if out is None:  # a non-finite loss: the step was skipped
+                        continue
                     clips_seen += batch["audio"].shape[0] * self.dist.world_size
                     if main:
                         log.add(out)
@@ -250,6 +280,7 @@ class Trainer:
             "seconds": round(self._elapsed(), 2),
             "clips_per_second": round(self.step * t.batch_size * self.dist.world_size / max(1e-9, self._elapsed()), 2),
             "bad_files": sum(self.bad_files.values()),
+            "skipped_steps": self.skipped_steps,
             "checkpoint": str(self.checkpoints.last),
         }
         if main:

@@ -17,6 +17,7 @@ ConfigError naming the group, so a leaking split cannot be evaluated by mistake.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,47 @@ class Task:
                             f"{a} and {b}; the protocol forbids a {self.group_kind} on both sides of a split"
                         )
         return self
+
+    def subset(self, keep) -> "Task":
+        """The task on clips `keep` only (indices into `paths`), renumbered in their order.
+
+        Every fold keeps its clips that remain, on the side they were on: a clip left out is
+        simply absent from its fold, so no clip and no group ever changes side."""
+        keep = np.unique(np.asarray(keep, dtype=np.int64))
+        new_index = np.full(len(self.paths), -1, dtype=np.int64)
+        new_index[keep] = np.arange(len(keep))
+
+        def remap(idx):
+            idx = new_index[np.asarray(idx, dtype=np.int64)]
+            return idx[idx >= 0]
+
+        return dataclasses.replace(
+            self, paths=[self.paths[i] for i in keep], targets=self.targets[keep],
+            folds=[Fold(f.name, remap(f.train), remap(f.valid), remap(f.test)) for f in self.folds],
+            groups=None if self.groups is None else np.asarray(self.groups)[keep],
+            audio=None if self.audio is None else self.audio[keep], meta=dict(self.meta),
+        )
+
+    def unusable_reason(self, probes=("linear",)) -> str | None:
+        """Why no probe can be scored on this task (None if it can): no clips, or a fold whose
+        training side or test split is empty, or whose training side holds a single class.
+
+        The linear probe trains on train + valid; the MLP probe on train, choosing on valid
+        (which must then be non-empty too)."""
+        if len(self.paths) == 0:
+            return "no usable clip left"
+        for fold in self.folds:
+            sides = {"train + valid": np.concatenate([fold.train, fold.valid])} if "mlp" not in probes else \
+                {"train": fold.train, "valid": fold.valid}
+            for side, idx in {**sides, "test": fold.test}.items():
+                if len(idx) == 0:
+                    return f"fold {fold.name}: the {side} split has no usable clip"
+            if not self.multilabel:
+                for side in ("train + valid", "train"):
+                    if side in sides and len(np.unique(self.targets[sides[side]])) < 2:
+                        only = self.class_names[int(self.targets[sides[side]][0])]
+                        return f"fold {fold.name}: the {side} split has a single class ({only!r}) left"
+        return None
 
 
 def encode_targets(labels: list, multilabel: bool, class_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from audiorep.data.shard_format import FORMAT, FRAMES, INDEX_NAME, encode_sample, sample_key
 from audiorep.data.sources import ClipSource
 from audiorep.errors import AudioFileError, ConfigError
+from audiorep.io.atomic_file import atomic_open, fsync_dir
 
 MEGABYTE = 1_000_000
 TAR_MTIME = 946684800  # 2000-01-01: any fixed time; the wall clock would make every run's bytes differ
@@ -42,33 +43,10 @@ def _as_is(item):
     return item
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable: the directory entry lives in the folder, not in the file."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # not every platform opens folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync, rename: readers see old or new, never half."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Readers see the old index or the new one, never half."""
+    with atomic_open(path) as fh:
+        fh.write(data)
 
 
 def _relative(path: str, root: str | None) -> str:
@@ -137,7 +115,7 @@ class _Shard:
         os.fsync(self.fh.fileno())
         self.fh.close()
         os.replace(self.partial, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         return {"name": self.path.name, "samples": self.samples, "seconds": round(self.seconds, 6),
                 "bytes": self.path.stat().st_size, "first_input": self.first_input, "next_input": next_input,
                 "audio_bytes": self.audio_bytes, "frame_bytes": self.frame_bytes}

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from tqdm import tqdm
 from audiorep.errors import AudioFileError
 from audiorep.eval.chunked_embedding import scene_embeddings
 from audiorep.frontend.resample import fft_resample
+from audiorep.io.atomic_file import atomic_open
 from audiorep.io.audio import load_audio
 
 
@@ -154,19 +154,9 @@ def _cause(path: str, message: str) -> str:
 
 
 def _atomic_save(path: Path, array) -> None:
-    """`array` (np.save) or bytes, written to a temporary file and renamed over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(array, bytes):
-                fh.write(array)
-            else:
-                np.save(fh, array)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """`array` (np.save) or bytes, written atomically to `path`."""
+    with atomic_open(path, fsync=False) as fh:
+        fh.write(array) if isinstance(array, bytes) else np.save(fh, array)
 
 
 class EmbeddingCache:

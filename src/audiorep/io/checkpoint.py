@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import torch
 
 from audiorep.errors import CheckpointError
+from audiorep.io.atomic_file import atomic_open
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_MAGIC = b"\x80"  # pickle protocol 2+: torch.save's legacy (non-zip) format
@@ -35,18 +35,8 @@ _MODEL_SECTIONS = ("method", "encoder", "frontend")
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as f:
+        torch.save(state, f)
     return path
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from audiorep.io.atomic_file import atomic_open
+
 
 class MetricsLog:
     def __init__(self, out_dir: Path, resume: bool = False, extra_columns: list[str] = (), resume_step: int = 0):
@@ -70,10 +72,8 @@ def _drop_rows_after(path: Path, step: int) -> None:
     keep = [rows[0]] + [r for r in rows[1:] if len(r) > at and r[at] and float(r[at]) <= step]
     if len(keep) == len(rows):
         return
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_open(path, "w", newline="") as f:
         csv.writer(f).writerows(keep)
-    tmp.replace(path)
 
 
 def _tensorboard(path: Path):

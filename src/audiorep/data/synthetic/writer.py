@@ -25,6 +25,7 @@ import soundfile as sf
 from audiorep.data.synthetic.video import render_video
 from audiorep.data.synthetic.world import SceneBatch, SyntheticWorld
 from audiorep.errors import ConfigError
+from audiorep.io.atomic_file import atomic_open
 from audiorep.io.video_writer import write_av_file
 
 MANIFEST_COLUMNS = (
@@ -165,12 +166,10 @@ def write_world(
     if bar is not None:
         bar.close()
 
-    tmp = manifest.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(manifest, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(kept + rows)
-    tmp.replace(manifest)
     return {
         "manifest": str(manifest),
         "n": n,

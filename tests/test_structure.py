@@ -77,6 +77,7 @@ NEVER = [  # (importer, imported, why)
     ("audiorep.eval", "audiorep.builders", "evaluation is handed its embedders"),
     ("audiorep.builders", "audiorep.train.trainer", "builders build, the trainer runs"),
     ("audiorep.train", "audiorep.workflows", "the loop knows no workflow"),
+    ("audiorep.commands", "audiorep.cli", "the CLI discovers the commands; a command needs nothing from it"),
 ]
 
 

@@ -262,13 +262,21 @@ def parse_overrides(overrides: list[str] | None) -> list[tuple[str, Any]]:
 
 
 def resolve_config_path(name_or_path: str) -> Path:
-    """A path to a YAML file, or the name of a packaged recipe (e.g. `simclr_demo`)."""
+    """A path to a YAML file, or the name of a packaged recipe (e.g. `simclr_demo`).
+
+    A path that is not a file but names a packaged recipe inside a folder called `configs`
+    (`configs/simclr.yaml`, `src/audiorep/configs/simclr.yaml`, from any working folder) is that
+    packaged recipe: the docs' `--config configs/NAME.yaml` then works without the repository's
+    layout, a symlink, or a particular working folder. An existing file always wins."""
     p = Path(name_or_path)
     if p.is_file():
         return p
     packaged = PACKAGE_CONFIGS / (name_or_path if name_or_path.endswith(".yaml") else f"{name_or_path}.yaml")
     if packaged.is_file():
         return packaged
+    in_configs = p.parent.name == "configs" and p.suffix in ("", ".yaml", ".yml")
+    if in_configs and (PACKAGE_CONFIGS / f"{p.stem}.yaml").is_file():
+        return PACKAGE_CONFIGS / f"{p.stem}.yaml"
     known = sorted(q.stem for q in PACKAGE_CONFIGS.glob("*.yaml"))
     raise ConfigError(f"config {name_or_path!r} is neither a file nor a packaged recipe ({', '.join(known)})")
 

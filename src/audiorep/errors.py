@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class AudiorepError(Exception):
     """Base class for errors audiorep raises on purpose."""
@@ -26,3 +29,9 @@ class CheckpointError(AudiorepError):
 
 class NonFiniteLossError(AudiorepError, FloatingPointError):
     """Training met more NaN/inf losses in a row than `train.max_nonfinite_steps`; names the clips."""
+
+
+def did_you_mean(value, names: Iterable) -> str:
+    """The hint " (did you mean 'x'?)" when `value` is close to one of `names`; else the empty string."""
+    close = difflib.get_close_matches(str(value), [str(n) for n in names], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -216,4 +216,4 @@ def test_cli_end_to_end_with_json(clips, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:  # refused by the argument parser, before any work
         cli_main(["shard", str(root), "--out", str(out), "--max-samples", "0"])
     assert exit_.value.code == 2
-    assert cli_main(["shard", str(root / "c00.flac"), "--out", str(out)]) == 2  # neither folder nor csv
+    assert cli_main(["shard", str(root / "missing.flac"), "--out", str(out)]) == 2  # no such input

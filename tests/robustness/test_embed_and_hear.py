@@ -110,7 +110,7 @@ def test_a_non_finite_embedding_is_listed_not_written(tiny_model, tmp_path, monk
 
     monkeypatch.setattr(audiorep.api, "load", lambda *a, **k: PoisonsLongClips())
     out = tmp_path / "out"
-    assert _embed(str(tmp_path / "in"), "--model", "x", "--out", str(out)) == 0
+    assert _embed(str(tmp_path / "in"), "--model", tiny_model, "--out", str(out)) == 0  # load is replaced
     assert np.isfinite(np.load(out / "embeddings.npy")).all()
     assert [r["path"] for r in _read_csv(out / "index.csv")] == [str(good[0]), str(good[1])]
     cause = "the model's embedding is not finite (NaN/inf)"

@@ -199,12 +199,16 @@ def test_a_folder_of_good_and_bad_files_separates_the_good_and_lists_the_bad(tmp
 
 def test_only_bad_inputs_fail_with_one_clear_message(tmp_path, capsys):
     bad = _write_bad(tmp_path / "bad")
-    inputs = [str(tmp_path / "bad" / name) for name in bad] + [str(tmp_path / "missing.wav")]
+    inputs = [str(tmp_path / "bad" / name) for name in bad]
     assert main(["separate", "--checkpoint", str(_checkpoint(tmp_path)), "--out", str(tmp_path / "out"), *inputs]) == 1
     captured = capsys.readouterr()
-    assert captured.err.count("error") == 1 and "no usable input: all 4 inputs failed" in captured.err
-    assert all(name in captured.out for name in [*bad, "missing.wav"])
+    assert captured.err.count("error") == 1 and "no usable input: all 3 inputs failed" in captured.err
+    assert all(name in captured.out for name in bad)
     assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    # a path that does not exist is a mistyped argument: refused before anything is separated
+    assert main(["separate", "--checkpoint", str(_checkpoint(tmp_path)), "--out", str(tmp_path / "out2"), *inputs,
+                 str(tmp_path / "missing.wav")]) == 2
+    assert "missing.wav' does not exist" in capsys.readouterr().err and not (tmp_path / "out2").exists()
 
 
 def test_absurd_levels_never_reach_a_wav(tmp_path, capsys):

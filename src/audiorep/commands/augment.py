@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from audiorep.commands._arguments import positive_float, positive_int
 
@@ -12,13 +13,15 @@ DESCRIPTION = (
     "Run an augmentation chain on your own recordings: each file is copied --views times, "
     "every copy draws its own parameters, and the views are written as WAV files with one "
     "picture per file (the log-mel of the original above those of its views). The chain is "
-    "a recipe's method.wave_augment (--config, --key) or a YAML list (--chain). Unreadable "
-    "files are skipped and listed at the end."
+    "a recipe's method.wave_augment (--config, --key) or a YAML list (--chain). Inputs are "
+    "audio files, folders (searched recursively) and manifest CSVs (a 'path' column), in any "
+    "mix. Unreadable files are skipped and listed at the end."
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", help="audio files or folders")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="audio files, folders (recursive) and manifest CSVs with a 'path' column, in any mix")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--config", default="simclr", help="recipe (packaged name or YAML path) whose chain to run")
     parser.add_argument("--key", default="wave_augment", help="which chain of the recipe: method.<key>")
@@ -33,18 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from audiorep.augment.compose import build_chain
-    from audiorep.augment.preview import audio_files, chain_from_config, chain_from_yaml, preview_views
-    from audiorep.errors import ConfigError
+    from audiorep.augment.preview import chain_from_config, chain_from_yaml, preview_views
+    from audiorep.data.input_files import audio_inputs
 
+    files = [Path(rec.path) for rec in audio_inputs(args.inputs)]  # a missing input is refused first
     if args.chain:
         spec, sample_rate = chain_from_yaml(args.chain), 16000
     else:
         spec, sample_rate = chain_from_config(args.config, args.key)
     sample_rate = args.sample_rate or sample_rate
     chain = build_chain(spec, sample_rate=sample_rate)
-    files = audio_files(args.inputs)
-    if not files:
-        raise ConfigError(f"no audio files in {args.inputs}")
     if len(files) > args.limit:
         print(f"previewing the first {args.limit} of {len(files)} files (--limit)")
         files = files[: args.limit]

@@ -1,4 +1,4 @@
-"""`audiorep embed`: a folder or a manifest CSV in, scene embeddings out:
+"""`audiorep embed`: audio files, folders and manifest CSVs in (any mix), scene embeddings out:
 `embeddings.npy` [N, D] + `index.csv` (row, path and the manifest's columns), or one
 Parquet file (needs pyarrow).
 
@@ -9,7 +9,9 @@ comes out non-finite: no NaN row is ever written. The command succeeds (exit 0) 
 least one file was embedded; when none was, it writes `errors.csv`, says so in one line on
 stderr and exits 1 (a bad argument or an empty input stays exit 2). --clip-seconds and
 --chunk-seconds must be finite and >= `MIN_SECONDS`, --batch-size >= 1: argparse refuses
-anything else with the argument's name before any work starts."""
+anything else with the argument's name before any work starts. So are, before any file is
+embedded, a missing input, a --model that is neither a checkpoint file nor a baseline, and
+--format parquet without pyarrow installed."""
 
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ from audiorep.commands._arguments import positive_int
 from audiorep.errors import ConfigError
 
 NAME = "embed"
-HELP = "embed a folder or manifest of audio files with a checkpoint or baseline"
+HELP = "embed audio files, folders or manifests with a checkpoint or baseline"
+DESCRIPTION = """Embed audio with a trained checkpoint or a baseline (logmel, random): one scene embedding per
+file, written as OUT/embeddings.npy [N, D] with OUT/index.csv (row, path and the manifest's columns), or
+as one OUT/embeddings.parquet (--format parquet, needs pyarrow). Inputs are audio files, folders
+(searched recursively) and manifest CSVs (a 'path' column), in any mix. Unusable files are skipped and
+listed in OUT/errors.csv. Example:
+  audiorep embed recordings/ extra.wav more.csv --model runs/simclr/checkpoint.pt --out emb"""
 
 
 MIN_SECONDS = 0.1
@@ -44,32 +52,63 @@ def _seconds(text: str) -> float:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("input", help="a folder of audio files (recursive) or a manifest CSV with a 'path' column")
-    parser.add_argument("--model", required=True, help="checkpoint path, or a baseline: logmel, random")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="audio files, folders (recursive) and manifest CSVs with a 'path' column, in any mix")
+    parser.add_argument("--model", required=True,
+                        help="checkpoint path, or a baseline: logmel, random; A.pt+B.pt embeds with both, side by side")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--format", choices=["npy", "parquet"], default="npy")
+    parser.add_argument("--format", choices=["npy", "parquet"], default="npy",
+                        help="embeddings.npy + index.csv, or one embeddings.parquet (needs pyarrow)")
     parser.add_argument("--clip-seconds", type=_seconds, default=None,
                         help=f"embed the first N seconds of each file (zero-padded; >= {MIN_SECONDS:g}); "
                              "default: whole files")
     parser.add_argument("--chunk-seconds", type=_seconds, default=10.0,
                         help=f"longer audio is embedded in chunks of this many seconds (>= {MIN_SECONDS:g})")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="files per forward pass (>= 1)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="where to embed: cpu, cuda, cuda:1, mps, auto")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def read_input(path: Path) -> tuple[list[str], list[dict]]:
-    """(absolute paths, per-file metadata rows) from a folder or a manifest CSV."""
-    from audiorep.data.sources import FolderSource, ManifestSource
+def read_inputs(items: list[str]) -> tuple[list[str], list[dict]]:
+    """(paths, per-file metadata rows) of files, folders and manifests (`audio_inputs`): a
+    folder's file has its `relpath`, a manifest's row its columns (lists joined by ';')."""
+    from audiorep.data.input_files import FOLDER, MANIFEST, audio_inputs
 
-    if path.is_dir():
-        source = FolderSource(path)
-        return [r.path for r in source.records], [{"relpath": r.meta["relpath"]} for r in source.records]
-    if path.is_file() and path.suffix.lower() == ".csv":
-        source = ManifestSource(path)
-        rows = [{k: (";".join(v) if isinstance(v, list) else v) for k, v in r.meta.items()} for r in source.records]
-        return [r.path for r in source.records], rows
-    raise ConfigError(f"embed input {str(path)!r} is neither a folder nor a .csv manifest")
+    paths, meta = [], []
+    for rec in audio_inputs(items):
+        paths.append(rec.path)
+        if rec.kind == FOLDER:
+            meta.append({"relpath": rec.meta["relpath"]})
+        elif rec.kind == MANIFEST:
+            meta.append({k: (";".join(v) if isinstance(v, list) else v) for k, v in rec.meta.items()})
+        else:
+            meta.append({})
+    return paths, meta
+
+
+def check_model(model: str) -> None:
+    """A --model whose every part (A.pt+B.pt joins models) is neither a baseline nor a file is
+    refused by name (with the baseline it is probably a typo of) before any input is read."""
+    from audiorep.builders import BASELINES
+    from audiorep.errors import did_you_mean
+
+    parts = [model] if "+" not in model or Path(model).exists() else model.split("+")
+    for part in parts:
+        if part in BASELINES or Path(part).is_file():
+            continue
+        what = "a folder" if Path(part).is_dir() else "not a file"
+        raise ConfigError(f"--model {part!r} is {what}: give a checkpoint file or a baseline "
+                          f"({', '.join(BASELINES)}), or several joined by '+'{did_you_mean(part, BASELINES)}")
+
+
+def require_parquet() -> None:
+    """--format parquet needs pyarrow: say so before any file is embedded, not after."""
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError as err:
+        raise ConfigError("--format parquet needs the pyarrow package, which is not installed: "
+                          "pip install pyarrow (or use --format npy)") from err
 
 
 def write_parquet(path: Path, paths: list[str], meta: list[dict], emb: np.ndarray) -> None:
@@ -77,7 +116,8 @@ def write_parquet(path: Path, paths: list[str], meta: list[dict], emb: np.ndarra
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as err:
-        raise ConfigError("--format parquet needs pyarrow (pip install pyarrow); or use --format npy") from err
+        raise ConfigError("--format parquet needs the pyarrow package, which is not installed: "
+                          "pip install pyarrow (or use --format npy)") from err
     columns = {"path": paths}
     for key in sorted({k for m in meta for k in m}):
         columns[key] = [m.get(key, "") for m in meta]
@@ -89,9 +129,10 @@ def run(args) -> int:
     from audiorep.api import load
     from audiorep.eval.embedding_cache import embed_files
 
-    paths, meta = read_input(Path(args.input))
-    if not paths:
-        raise ConfigError(f"no audio files found in {args.input}")
+    if args.format == "parquet":
+        require_parquet()
+    check_model(args.model)
+    paths, meta = read_inputs(args.inputs)
     model = load(args.model, device=args.device)
     errors: list = []
     emb = embed_files(model, paths, args.clip_seconds, args.batch_size, args.device, args.chunk_seconds,

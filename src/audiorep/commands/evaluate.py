@@ -10,14 +10,20 @@ from audiorep.errors import ConfigError
 
 NAME = "evaluate"
 HELP = "score frozen embeddings on downstream tasks with shallow probes"
+# every name of audiorep.eval.tasks.task_names() (a test keeps this list complete; importing the
+# registry here would load scikit-learn for every `audiorep --help`)
 DESCRIPTION = (
-    "Embed every task's clips with each model (cached), train the probe(s) on every fold and "
-    "report mean ± std over folds. Tasks: NAME=PATH with NAME one of esc50, esc10, speech_commands, "
-    "fsdd (= fsdd_digit + fsdd_speaker), fsdd_digit, fsdd_speaker, nsynth, nsynth_instrument, nsynth_pitch, "
-    "voxceleb1, audioset, manifest; or a path to a manifest CSV; or synthetic[=SEED] (the built-in world's "
-    "held-out scene and event tasks, in memory). Unusable clips (unreadable files, non-finite embeddings) are "
-    "skipped and listed with their cause in OUT/skipped.csv; a task left without a usable fold is reported "
-    "and not scored; the exit status is non-zero only when no task could be evaluated."
+    "Embed every task's clips with each model (cached; tasks over the same clips share one embedding pass), "
+    "train the probe(s) on every fold and report mean ± std over folds. Each task's protocol (clips, classes, "
+    "label column, single- or multi-label, folds) is printed before the work starts. Tasks: NAME=PATH with "
+    "NAME one of audioset, esc10, esc50, fsdd (= fsdd_digit + fsdd_speaker), fsdd_digit, fsdd_speaker, "
+    "manifest, nsynth (= nsynth_instrument + nsynth_pitch), nsynth_instrument, nsynth_pitch, speech_commands, "
+    "voxceleb1; or a path to a manifest CSV (a manifest with both 'label' and 'labels', as `audiorep synth` "
+    "writes, gives two tasks; --label-column chooses; without a usable split column it is scored by 5-fold "
+    "cross-validation); or synthetic[=SEED] (the built-in world's held-out scene and event tasks, in memory). "
+    "Unusable clips (unreadable files, non-finite embeddings) are skipped and listed with their cause in "
+    "OUT/skipped.csv; a task left without a usable fold is reported and not scored; the exit status is "
+    "non-zero only when no task could be evaluated."
 )
 
 
@@ -30,15 +36,18 @@ def add_arguments(parser) -> None:
                              "architecture at random initialisation (the default CNN without --model)")
     parser.add_argument("--task", action="append", default=[], required=True, metavar="NAME=PATH",
                         help="a task (repeatable), e.g. fsdd=../shared/data/fsdd or my_manifest.csv")
+    parser.add_argument("--label-column", action="append", default=[], metavar="COLUMN",
+                        help="for manifest tasks: the column whose labels to evaluate (repeatable: one task each); "
+                             "default: 'label' and 'labels', each that the manifest has")
     parser.add_argument("--probe", nargs="+", default=["linear"], choices=["linear", "mlp"], help="probes to run")
     parser.add_argument("--out", default="eval_results", help="folder for results.{md,csv,json} and PNGs")
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default: OUT/embedding_cache)")
     parser.add_argument("--no-cache", action="store_true", help="always recompute embeddings")
     parser.add_argument("--clip-seconds", type=positive_float, default=None,
                         help="trim / zero-pad every clip to this length (default: each task's own)")
-    parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per forward pass when embedding")
+    parser.add_argument("--device", default="cpu", help="where the models embed: cpu, cuda, cuda:N")
+    parser.add_argument("--no-plots", action="store_true", help="skip the score and t-SNE figures")
     parser.add_argument("--map", default="pca", choices=["pca", "tsne"], help="2-D map method")
     parser.add_argument("--seed", type=int, default=0, help="probe seed, and the random-init baseline's")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -76,7 +85,10 @@ def run(args) -> int:
     from audiorep.eval.report import left_out_markdown, markdown_table
     from audiorep.eval.tasks import load_tasks
 
-    tasks = [t for spec in args.task for t in load_tasks(spec, progress=not args.quiet)]
+    label_columns = args.label_column or None
+    tasks = [t for spec in args.task for t in load_tasks(spec, progress=not args.quiet, label_columns=label_columns)]
+    if label_columns and not any(t.meta.get("label_column") for t in tasks):
+        raise ConfigError("--label-column applies to manifest tasks (a .csv, or manifest=PATH); no --task is one")
     if args.clip_seconds is not None:
         for t in tasks:
             t.clip_seconds = args.clip_seconds

@@ -7,7 +7,11 @@ previous chunk's, since a MixIT separator's channel order is arbitrary: see
 mono 32-bit float WAV at the separator's rate (an 8 kHz separator writes 8 kHz channels for
 a 16 kHz input), written under a temporary name and renamed when complete.
 
-An input that cannot be used (missing, empty, corrupt, NaN, a separator output that is not
+Inputs are audio files, folders and manifest CSVs in any mix (`audiorep.data.input_files`). An
+output keeps the input's layout: a folder's files go under OUT/<folder name>/ at their place in
+it, a manifest's rows at their place under the manifest's folder, a named file to OUT/. A path
+that does not exist or a folder without audio is refused (exit 2) before anything is separated.
+An audio file that cannot be used (empty, corrupt, NaN, a separator output that is not
 finite...) is skipped, its partial outputs removed, and it is listed with its cause in the
 summary; the command fails (exit 1, one line on stderr) only when no input could be separated.
 """
@@ -22,17 +26,21 @@ from audiorep.commands._arguments import positive_float
 
 NAME = "separate"
 HELP = "separate audio files into M channel files with a trained separator checkpoint"
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
-"""Files taken from a folder given as input (files named on the command line are always tried)."""
+DESCRIPTION = """Split each input into the separator's M channels, one mono WAV per channel
+(<stem>_ch<m>.wav at the separator's rate), chunk by chunk so memory does not grow with the file.
+Inputs are audio files, folders (searched recursively) and manifest CSVs (a 'path' column), in any
+mix; a folder's layout is kept under OUT/<folder name>/. Unusable files are skipped and listed.
+Example:
+  audiorep separate --checkpoint runs/sep/late.pt --out separated recordings/ extra.wav"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="separator checkpoint (e.g. runs/sep/late.pt)")
     parser.add_argument("--out", required=True,
                         help="output folder; writes <stem>_ch<m>.wav per input (a folder input's layout is kept)")
-    parser.add_argument("inputs", nargs="+", help="audio files, or folders (searched recursively for audio files)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="audio files, folders (recursive) and manifest CSVs with a 'path' column, in any mix")
+    parser.add_argument("--device", default="cpu", help="where to separate: cpu, cuda, cuda:1, mps, auto")
     parser.add_argument("--chunk-seconds", type=positive_float, default=10.0,
                         help="separate in chunks of this length (memory does not grow with the file)")
     parser.add_argument("--overlap-seconds", type=float, default=None,
@@ -41,19 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no progress bar (there is none when stderr is not a terminal)")
 
 
-def _expand(inputs: list[str]) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
-    """(path, output stem relative to --out) per input file, and (input, cause) for folders without audio."""
-    items, failed = [], []
-    for raw in inputs:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and not f.is_dir())
-            if not found:
-                failed.append((raw, f"folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})"))
-            items.extend((str(f), Path(p.name) / f.relative_to(p).with_suffix("")) for f in found)
-        else:
-            items.append((raw, Path(p.stem)))
-    return items, failed
+def _expand(inputs: list[str]) -> list[tuple[str, Path]]:
+    """(path, output stem relative to --out) per input file: a folder's files keep their place
+    under the folder's name, a manifest's rows their place under its folder, a file its stem."""
+    from audiorep.data.input_files import FOLDER, audio_inputs
+
+    items = []
+    for rec in audio_inputs(inputs):
+        rel = rec.relative().with_suffix("")
+        items.append((rec.path, Path(Path(rec.origin).name) / rel if rec.kind == FOLDER else rel))
+    return items
 
 
 def run(args) -> int:
@@ -62,6 +67,7 @@ def run(args) -> int:
     from audiorep.separation.chunked import chunk_samples, separate_file
 
     model = load_separator(args.checkpoint, args.device)
+    items = _expand(args.inputs)  # a missing input or a folder without audio: refused before any work
     rate, m = int(model.sample_rate), int(model.num_channels)
     try:
         chunk_samples(rate, args.chunk_seconds, args.overlap_seconds)
@@ -69,8 +75,7 @@ def run(args) -> int:
         raise ConfigError(f"--chunk-seconds/--overlap-seconds: {err}") from err
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    items, failed = _expand(args.inputs)
-    done = []
+    done, failed = [], []
     claimed: dict[Path, str] = {}
     progress = not args.quiet and sys.stderr.isatty()
     for path, rel in items:

@@ -1,5 +1,5 @@
-"""`audiorep shard`: a folder or manifest of audio (or video) files in, WebDataset tar shards
-plus `index.json` out, each clip decoded once at the model rate. Unusable files are skipped and
+"""`audiorep shard`: audio (or video) files, folders and manifests in (any mix), WebDataset tar
+shards plus `index.json` out, each clip decoded once at the model rate. Unusable files are skipped and
 listed; a killed run resumes where it stopped when run again."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from audiorep.commands._arguments import nonnegative_int, positive_float, positi
 from audiorep.errors import ConfigError
 
 NAME = "shard"
-HELP = "pack a folder or manifest of audio (or video) files into WebDataset tar shards"
+HELP = "pack audio (or video) files, folders or manifests into WebDataset tar shards"
 DESCRIPTION = (
     "Decode every file whole at --sample-rate and write it as one sample (16-bit FLAC + JSON "
     "metadata, + frames with --video) of PREFIX-NNNNNN.tar shards in --out, with an index.json "
-    "that `data.source=shards` reads (data.path=OUT). Files that cannot be decoded are skipped and listed. "
+    "that `data.source=shards` reads (data.path=OUT). Inputs are files, folders (searched recursively) and "
+    "manifest CSVs (a 'path' column), in any mix. Files that cannot be decoded are skipped and listed. "
     "Running the same command again resumes after the last finished shard; other input or "
     "settings into the same folder need --restart. E.g. `audiorep shard data/clips --out "
     "shards/clips --workers 4`, or `audiorep shard world/manifest.csv --video --out shards/world`."
@@ -23,7 +24,9 @@ DESCRIPTION = (
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("input", help="a folder of files (recursive) or a manifest CSV with a 'path' column")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="audio (or --video video) files, folders (recursive) and manifest CSVs with a 'path' "
+                             "column, in any mix")
     parser.add_argument("--out", required=True, help="output folder for the shards and index.json")
     parser.add_argument("--sample-rate", type=positive_int, default=16000, help="the rate the audio is stored at (Hz)")
     parser.add_argument("--video", action="store_true", help="the inputs are videos: store frames too")
@@ -39,19 +42,29 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def read_source(path: Path, args):
-    """The clip source INPUT names: a folder or a manifest, of audio files or (--video) videos."""
-    from audiorep.data.sources import FolderSource, ManifestSource
-    from audiorep.data.video_source import VideoSource
+def read_source(items: list[str], args):
+    """(the clip source the inputs name, the folder sample paths are stored relative to; None:
+    the source's own). One folder or one manifest is read by its own source, as it always was
+    (so a resume sees the same input); any other mix by a source over the listed files."""
+    from audiorep.data.input_files import ListedSource, audio_inputs, common_folder, listed_video_source, single_root
+    from audiorep.data.sources import DEFAULT_EXTENSIONS, FolderSource, ManifestSource
+    from audiorep.data.video_source import VIDEO_EXTENSIONS, VideoSource
 
-    is_csv = path.is_file() and path.suffix.lower() == ".csv"
-    if not (path.is_dir() or is_csv):
-        raise ConfigError(f"shard input {str(path)!r} is neither a folder nor a .csv manifest")
+    what = "video" if args.video else "audio"
+    inputs = audio_inputs(items, VIDEO_EXTENSIONS if args.video else DEFAULT_EXTENSIONS, what=what)
+    root = single_root(inputs, items)
+    if root is not None and args.video:
+        return VideoSource(root, sample_rate=args.sample_rate, video_size=args.video_size, video_fps=args.video_fps,
+                           max_seconds=args.max_seconds), None
+    if root is not None:
+        kind = FolderSource if Path(root).is_dir() else ManifestSource
+        return kind(root, sample_rate=args.sample_rate, max_seconds=args.max_seconds), None
     if args.video:
-        return VideoSource(path, sample_rate=args.sample_rate, video_size=args.video_size,
-                           video_fps=args.video_fps, max_seconds=args.max_seconds)
-    kind = FolderSource if path.is_dir() else ManifestSource
-    return kind(path, sample_rate=args.sample_rate, max_seconds=args.max_seconds)
+        source = listed_video_source(inputs, sample_rate=args.sample_rate, video_size=args.video_size,
+                                     video_fps=args.video_fps, max_seconds=args.max_seconds)
+    else:
+        source = ListedSource(inputs, sample_rate=args.sample_rate, max_seconds=args.max_seconds)
+    return source, common_folder(inputs)
 
 
 def _size(n: float) -> str:
@@ -66,14 +79,14 @@ def _size(n: float) -> str:
 def run(args) -> int:
     from audiorep.data.shard_writer import write_shards
 
-    source = read_source(Path(args.input), args)
-    if len(source) == 0:
-        raise ConfigError(f"no {'video' if args.video else 'audio'} files found in {args.input}")
+    if args.json and Path(args.json).is_dir():
+        raise ConfigError(f"--json {args.json} is a folder; give a file name for the summary")
+    source, input_root = read_source(args.inputs, args)
     summary = write_shards(
         source, args.out, sample_rate=args.sample_rate,
         video=(args.video_size, args.video_fps) if args.video else None,
         max_samples=args.max_samples, max_megabytes=args.max_megabytes, prefix=args.prefix,
-        num_workers=args.workers, restart=args.restart, progress=not args.quiet,
+        num_workers=args.workers, restart=args.restart, progress=not args.quiet, input_root=input_root,
     )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,17 @@ def split_overrides(overrides: list[str]) -> tuple[list[str], dict]:
     return recipe, method
 
 
+def check_method(cfg, method: dict, args, seed: int) -> None:
+    """The supervised method's keys (method.KEY=VALUE overrides) checked against the config
+    schema now, before any task is loaded or generated (a stand-in task gives the class count)."""
+    from types import SimpleNamespace
+
+    from audiorep.workflows.supervised import supervised_config
+
+    stand_in = SimpleNamespace(n_classes=2, multilabel=False, clip_seconds=None)
+    supervised_config(cfg, stand_in, Path(args.out), args.steps, args.minutes, seed, method)
+
+
 def run(args) -> int:
     from audiorep.config import load_config
     from audiorep.eval.report import command_line, markdown_table, write_all
@@ -92,6 +103,7 @@ def run(args) -> int:
     recipe_overrides, method = split_overrides(list(args.overrides))
     cfg = load_config(args.config, recipe_overrides)
     seed = cfg.seed if args.seed is None else args.seed
+    check_method(cfg, method, args, seed)
     tasks = load_tasks_for(task_spec(args), cfg, *args.synthetic_clips, progress=not args.quiet)
     out = Path(args.out)
     rows, runs = [], []

@@ -17,7 +17,7 @@ on random crops of its data, on --device, and save it (no pickle). Example:
 def add_arguments(p):
     p.add_argument("--config", default="generative_demo", help="YAML file or packaged recipe name (token_lm encoder)")
     p.add_argument("--out", required=True, help="where to write the tokenizer (.pt)")
-    p.add_argument("--device", default="cpu", help="where to fit: cpu, cuda, cuda:1 ...")
+    p.add_argument("--device", default="cpu", help="where to fit: cpu, cuda, cuda:1, mps, auto")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", help="key=value config overrides, e.g. encoder.codebook_size=512")
 

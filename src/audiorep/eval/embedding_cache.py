@@ -1,12 +1,16 @@
 """Scene embeddings of a task's clips (files, or arrays in memory), computed once and cached.
 
 The cache key covers everything that changes the numbers: the model (class, configuration
-and every weight, hashed), the clips (the exact file list, or a hash of the arrays), and the
-audio settings (sample rate, clip length, chunk length). Change any of them and the
-embeddings are recomputed; nothing stale is ever reused. Tasks over the same clips (digits
-and speakers of FSDD, scene and events of the synthetic world) share one embedding. Files
-are written atomically (`os.replace`); without a cache folder, embeddings are kept in memory
-for the life of the cache.
+and every weight, hashed), the clips, and the audio settings (sample rate, clip length, chunk
+length). Change any of them and the embeddings are recomputed; nothing stale is ever reused.
+Nothing about the task is in the key, neither its name, nor its labels and folds, nor the
+order or spelling of its paths: the clips of a file task are the set of their absolute, normalised
+paths, embedded once in sorted order, and each task reads its rows from that in its own order.
+So tasks over the same clips (digits and speakers of FSDD; a manifest's `label` and `labels`
+tasks; two manifests listing the same files from different folders or in another order; scene and
+events of the synthetic world, whose arrays are hashed) share one embedding pass. Files are written
+atomically (`os.replace`); without a cache folder, embeddings are kept in memory for the life of
+the cache.
 
 Unusable clips never stop a task: `EmbeddingCache.usable` returns the embeddings with the clips
 that could not be used, each with its cause: a file that cannot be read (`AudioFileError`:
@@ -25,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
-
 from audiorep.errors import AudioFileError
 from audiorep.eval.chunked_embedding import scene_embeddings
+from audiorep.eval.progress import phase
 from audiorep.frontend.resample import fft_resample
 from audiorep.io.atomic_file import atomic_open
 from audiorep.io.audio import load_audio
@@ -50,11 +53,19 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
+def clip_files(task) -> list[str]:
+    """The distinct files of a file task, as absolute normalised paths, sorted: what the cache
+    embeds (and keys on) for every task over these clips, whatever its order or path spelling."""
+    return sorted({os.path.abspath(p) for p in task.paths})
+
+
 def clips_fingerprint(task) -> str:
-    """sha256 of the task's file list, or of its in-memory arrays and their rate."""
+    """sha256 of the task's clips: its distinct files (`clip_files`), or its in-memory arrays
+    and their rate. The task's name, labels and folds are not part of it."""
     h = hashlib.sha256()
     if task.audio is None:
-        h.update("\n".join(task.paths).encode())
+        h.update("files|".encode())
+        h.update("\n".join(clip_files(task)).encode())
     else:
         h.update(f"memory|{task.sample_rate}|{tuple(task.audio.shape)}|".encode())
         h.update(np.ascontiguousarray(np.asarray(task.audio, dtype=np.float32)).tobytes())
@@ -117,11 +128,16 @@ def _batches_of_equal_length(paths, sample_rate, clip_seconds, batch_size, error
 
 
 @torch.no_grad()
-def embed_in_batches(embed_fn, audio, batch_size: int = 32) -> np.ndarray:
+def embed_in_batches(embed_fn, audio, batch_size: int = 32, progress: bool = False,
+                     desc: str = "embedding") -> np.ndarray:
     """In-memory clips [N, T] -> embeddings [N, D] float32, `batch_size` clips per call."""
     audio = torch.as_tensor(audio, dtype=torch.float32)
-    return torch.cat([embed_fn(audio[i : i + batch_size]).float().cpu()
-                      for i in range(0, audio.shape[0], batch_size)]).numpy()
+    parts = []
+    with phase(audio.shape[0], desc, "clip", progress) as bar:
+        for i in range(0, audio.shape[0], batch_size):
+            parts.append(embed_fn(audio[i : i + batch_size]).float().cpu())
+            bar.update(parts[-1].shape[0])
+    return torch.cat(parts).numpy()
 
 
 @torch.no_grad()
@@ -133,7 +149,7 @@ def embed_files(model, paths: list[str], clip_seconds: float | None = None, batc
     A bad file raises AudioFileError, unless an `errors` list is given: then its row is NaN
     and (index, message) is appended to the list."""
     out = np.full((len(paths), int(model.embedding_size)), np.nan, dtype=np.float32)
-    bar = tqdm(total=len(paths), desc=desc, unit="clip", disable=not progress, leave=False)
+    bar = phase(len(paths), desc, "clip", progress)
     n_errors = 0
     for idx, wave in _batches_of_equal_length(paths, model.sample_rate, clip_seconds, batch_size, errors):
         out[idx] = scene_embeddings(model, wave.to(device), chunk_seconds).cpu().numpy()
@@ -161,7 +177,10 @@ def _atomic_save(path: Path, array) -> None:
 
 class EmbeddingCache:
     """`get(model, task)` returns cached scene embeddings [N, D] or computes and stores them;
-    `usable(model, task)` also returns the clips that could not be used, instead of raising."""
+    `usable(model, task)` also returns the clips that could not be used, instead of raising.
+
+    `hits` and `misses` count lookups; a miss is one embedding pass over the clips. Tasks over
+    the same clips share an entry (see the module's docstring), so they cost one pass."""
 
     def __init__(self, cache_dir: str | os.PathLike | None, batch_size: int = 32, device="cpu",
                  chunk_seconds: float = 10.0, progress: bool = True):
@@ -170,6 +189,7 @@ class EmbeddingCache:
         self.hits = 0
         self.misses = 0
         self._memory: dict[str, tuple[np.ndarray, list]] = {}
+        self._fresh: set[str] = set()  # keys whose failed files were read during this cache's life
 
     def key(self, model, task) -> str:
         return cache_key(model_fingerprint(model), clips_fingerprint(task), model.sample_rate, task.clip_seconds,
@@ -189,15 +209,24 @@ class EmbeddingCache:
         all finite, may reach a probe."""
         key = self.key(model, task)
         path = self.cache_dir / f"{key}.npy" if self.cache_dir is not None else None
+        # the entry's clips: a file task's distinct files in sorted order; in-memory clips as they are
+        files = clip_files(task) if task.audio is None else None
         if key in self._memory or (path is not None and path.is_file()):
             self.hits += 1
             emb, errors = self._memory[key] if key in self._memory else self._load(path)
-            if errors and task.audio is None:
-                emb, errors = self._retry(model, task, model_name, emb, errors, key, path)
+            if errors and files is not None and key not in self._fresh:
+                emb, errors = self._retry(model, task, files, model_name, emb, errors, key, path)
         else:
             self.misses += 1
-            emb, errors = self._compute(model, task, model_name)
-            self._store(key, path, emb, errors, model, task, model_name)
+            emb, errors = self._compute(model, task, files, model_name)
+            self._store(key, path, emb, errors, model, task, files, model_name)
+        self._fresh.add(key)
+        if files is not None:  # entry rows -> this task's rows, in its order
+            row = {f: j for j, f in enumerate(files)}
+            order = np.array([row[os.path.abspath(p)] for p in task.paths], dtype=np.int64)
+            cause = dict(errors)
+            emb = emb[order]
+            errors = [(i, cause[j]) for i, j in enumerate(order.tolist()) if j in cause]
         failed = {i: cause for i, cause in errors}
         for i in np.flatnonzero(~np.isfinite(emb).all(axis=1)).tolist():
             failed.setdefault(i, NOT_FINITE)
@@ -210,37 +239,39 @@ class EmbeddingCache:
         errors = json.loads(meta.read_text()).get("errors", []) if meta.is_file() else []
         return np.load(path), [(int(i), str(cause)) for i, cause in errors]
 
-    def _store(self, key, path, emb, errors, model, task, model_name) -> None:
+    def _store(self, key, path, emb, errors, model, task, files, model_name) -> None:
         if path is None:
             self._memory[key] = (emb, errors)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         # the file list first: embeddings without it would pass NaN rows off as embeddings
         _atomic_save(path.with_suffix(".json"), json.dumps(
-            {"model": model_name, "task": task.name, "root": task.root, "n": len(task.paths),
+            {"model": model_name, "task": task.name, "root": task.root,
+             "n": len(files) if files is not None else len(task.paths),
              "sample_rate": model.sample_rate, "clip_seconds": task.clip_seconds,
              "chunk_seconds": self.chunk_seconds, "errors": [[i, cause] for i, cause in errors]}, indent=1).encode())
         _atomic_save(path, emb)
 
-    def _retry(self, model, task, model_name, emb, errors, key, path) -> tuple[np.ndarray, list]:
+    def _retry(self, model, task, files, model_name, emb, errors, key, path) -> tuple[np.ndarray, list]:
         """Files that failed to load before are read again; the ones that load now are embedded."""
         idx = [i for i, _ in errors]
         again: list = []
-        rows = embed_files(model, [task.paths[i] for i in idx], task.clip_seconds, self.batch_size, self.device,
+        rows = embed_files(model, [files[i] for i in idx], task.clip_seconds, self.batch_size, self.device,
                            self.chunk_seconds, progress=False, errors=again)
-        errors = [(idx[j], _cause(task.paths[idx[j]], msg)) for j, msg in again]
+        errors = [(idx[j], _cause(files[idx[j]], msg)) for j, msg in again]
         if len(again) < len(idx):
             emb = emb.copy()
             emb[idx] = rows
-            self._store(key, path, emb, errors, model, task, model_name)
+            self._store(key, path, emb, errors, model, task, files, model_name)
         return emb, errors
 
-    def _compute(self, model, task, model_name: str) -> tuple[np.ndarray, list]:
-        if task.audio is None:
+    def _compute(self, model, task, files, model_name: str) -> tuple[np.ndarray, list]:
+        desc = f"embedding {task.name} with {model_name}"
+        if files is not None:
             errors: list = []
-            emb = embed_files(model, task.paths, task.clip_seconds, self.batch_size, self.device,
-                              self.chunk_seconds, self.progress, desc=f"{model_name} on {task.name}", errors=errors)
-            return emb, sorted((i, _cause(task.paths[i], msg)) for i, msg in errors)
+            emb = embed_files(model, files, task.clip_seconds, self.batch_size, self.device,
+                              self.chunk_seconds, self.progress, desc=desc, errors=errors)
+            return emb, sorted((i, _cause(files[i], msg)) for i, msg in errors)
         audio = memory_clips(task, model.sample_rate)
         return embed_in_batches(lambda wave: scene_embeddings(model, wave.to(self.device), self.chunk_seconds),
-                                audio, self.batch_size), []
+                                audio, self.batch_size, progress=self.progress, desc=desc), []

@@ -10,7 +10,13 @@ Unusable clips (a file that cannot be read, an embedding that is not finite) are
 probed: the task is evaluated on the clips left, each fold keeping its own remaining clips, and
 the report lists every skipped clip with its cause. A task left with no clip, or with a fold whose
 training side or test split is empty or single-class, is not evaluated; the report says why.
-`evaluate` raises only when no task could be evaluated at all."""
+`evaluate` raises only when no task could be evaluated at all.
+
+Before any work, `evaluate` logs one line per task saying what will be done (clips, classes,
+single- or multi-label, the label column, the protocol: `describe_task`). Long phases show
+progress (`audiorep.eval.progress`): a bar per task and model while its clips are embedded and
+while its probes are fitted (one per probe and fold) on a terminal, one short line per phase
+when stderr is not a terminal, nothing with `progress=False`."""
 
 from __future__ import annotations
 
@@ -23,8 +29,9 @@ from audiorep.errors import AudiorepError, ConfigError
 from audiorep.eval import metrics
 from audiorep.eval.embedding_cache import EmbeddingCache
 from audiorep.eval.probe import mlp_probe, run_linear_probe
-from audiorep.eval.report import command_line, write_all
-from audiorep.eval.tasks import Task
+from audiorep.eval.progress import phase
+from audiorep.eval.report import command_line, folds_text, format_value, write_all
+from audiorep.eval.tasks import Task, describe_task
 
 PROBES = ("linear", "mlp")
 
@@ -75,23 +82,30 @@ def check_finite(x: np.ndarray, task: Task, model_name: str) -> None:
 
 
 def evaluate_embeddings(x: np.ndarray, task: Task, model_name: str, probes=("linear",), seed: int = 0,
-                        mlp_grid=None, mlp_max_epochs: int = 200) -> tuple[list[dict], dict]:
+                        mlp_grid=None, mlp_max_epochs: int = 200, progress: bool = False) -> tuple[list[dict], dict]:
     """Probe every fold; returns (result rows, {probe: (test indices, predicted class)}).
-    Every embedding a fold uses must be finite (`evaluate` leaves out those that are not)."""
+    Every embedding a fold uses must be finite (`evaluate` leaves out those that are not).
+    With `progress`, the fits (probes x folds) are counted on a bar (see `audiorep.eval.progress`)."""
     check_finite(x, task, model_name)
     rows, predictions = [], {}
-    for probe in probes:
-        per_fold, test_idx, pred = [], [], []
-        for fold in task.folds:
-            out = run_probe(probe, x, task, fold, seed=seed, mlp_grid=mlp_grid, mlp_max_epochs=mlp_max_epochs)
-            per_fold.append(out.metrics)
-            test_idx.append(fold.test)
-            pred.append(out.scores.argmax(axis=1))
-        predictions[probe] = (np.concatenate(test_idx), np.concatenate(pred))
-        for name, s in metrics.summarise_folds(per_fold).items():
-            rows.append({"task": task.name, "model": model_name, "probe": probe, "metric": name,
-                         "mean": s["mean"], "std": s["std"], "n_folds": s["n"],
-                         "folds": [r[name] for r in per_fold if name in r]})
+    fits = len(probes) * len(task.folds)
+    desc = (f"fitting {' and '.join(probes)} probe{'s' if len(probes) > 1 else ''} on {task.name} "
+            f"({model_name}, {len(task.folds)} fold{'s' if len(task.folds) != 1 else ''})")
+    with phase(fits, desc, "fit", progress) as bar:
+        for probe in probes:
+            per_fold, test_idx, pred = [], [], []
+            for fold in task.folds:
+                bar.set_postfix_str(f"{probe}, {fold.name}")
+                out = run_probe(probe, x, task, fold, seed=seed, mlp_grid=mlp_grid, mlp_max_epochs=mlp_max_epochs)
+                bar.update(1)
+                per_fold.append(out.metrics)
+                test_idx.append(fold.test)
+                pred.append(out.scores.argmax(axis=1))
+            predictions[probe] = (np.concatenate(test_idx), np.concatenate(pred))
+            for name, s in metrics.summarise_folds(per_fold).items():
+                rows.append({"task": task.name, "model": model_name, "probe": probe, "metric": name,
+                             "mean": s["mean"], "std": s["std"], "n_folds": s["n"],
+                             "folds": [r[name] for r in per_fold if name in r]})
     return rows, predictions
 
 
@@ -120,6 +134,8 @@ def evaluate(models: dict, tasks: list[Task], probes=("linear",), out_dir=None, 
     writing the report, when no task could be evaluated."""
     cache = EmbeddingCache(cache_dir, batch_size=batch_size, device=device, progress=progress)
     results = Results()
+    for task in tasks:  # what will be done, before any of it is
+        log(describe_task(task))
     counts: dict[tuple[str, str], int] = {}
     for model_name, model in models.items():
         model = model.to(device).eval()
@@ -137,16 +153,20 @@ def evaluate(models: dict, tasks: list[Task], probes=("linear",), out_dir=None, 
                 results.not_evaluated.append({"task": task.name, "model": model_name, "reason": reason})
                 log(f"{task.name:<18} {model_name:<12} not evaluated: {reason}")
                 continue
-            task_rows, predictions = evaluate_embeddings(x, sub, model_name, probes, seed, mlp_grid, mlp_max_epochs)
+            task_rows, predictions = evaluate_embeddings(x, sub, model_name, probes, seed, mlp_grid, mlp_max_epochs,
+                                                         progress=progress)
             for r in task_rows:
                 r["clips_skipped"] = len(skipped)
             results.extend(task_rows)
             for r in task_rows:
                 if r["metric"] == task.primary_metric or (task.primary_metric == "pitch_accuracy" and r["metric"] == "accuracy"):
                     log(f"{task.name:<18} {model_name:<12} {r['probe']:<6} {r['metric']:<15} "
-                        f"{metrics.format_mean_std(r['mean'], r['std'])} ({r['n_folds']} folds)")
-            if plots and out_dir is not None:
-                _plots(Path(out_dir), model_name, sub, x, predictions, map_method, seed)
+                        f"{format_value(r)} {folds_text(r['n_folds'])}")
+            if plots and out_dir is not None:  # t-SNE of thousands of clips takes a while: say so
+                with phase(1, f"plotting {task.name} ({model_name}, t-SNE map)", "plot",
+                           progress and map_method == "tsne") as bar:
+                    _plots(Path(out_dir), model_name, sub, x, predictions, map_method, seed)
+                    bar.update(1)
     if out_dir is not None:
         tasks_run = [{"name": t.name, "root": t.root, "n_clips": len(t.paths), "folds": [f.name for f in t.folds],
                       "multilabel": t.multilabel, "clip_seconds": t.clip_seconds,

@@ -30,9 +30,17 @@ UNSCALED = {"dprime"}  # reported as is, not as a percentage
 
 
 def format_value(row: dict) -> str:
+    """'87.3 ± 2.1'; over a single fold (one split) the mean alone: a spread of one value is no spread."""
     scale = 1.0 if row["metric"] in UNSCALED else 100.0
     digits = 2 if row["metric"] in UNSCALED else 1
+    if row.get("n_folds", 2) <= 1:
+        return f"{row['mean'] * scale:.{digits}f}"
     return format_mean_std(row["mean"], row["std"], scale=scale, digits=digits)
+
+
+def folds_text(n_folds: int) -> str:
+    """'(5 folds)', or '(one split, no std)' for a single fold."""
+    return f"({n_folds} folds)" if n_folds != 1 else "(one split, no std)"
 
 
 def markdown_table(rows: list[dict]) -> str:

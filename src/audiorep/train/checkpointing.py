@@ -13,12 +13,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from audiorep.errors import CheckpointError
+from audiorep.errors import CheckpointError, ConfigError
 from audiorep.io.checkpoint import load_checkpoint, save_checkpoint
 
 LAST = "last.pt"
 # what `--resume` reads from last.pt, with its types (every format since the first wrote these)
 TRAINING_ENTRIES = {"config": dict, "method": dict, "optimizer": dict, "step": int, "elapsed_s": (int, float)}
+
+
+def last_checkpoint(out_dir: str | Path) -> Path:
+    """OUT/last.pt, the state `--resume` continues; a `ConfigError` when there is none."""
+    path = Path(out_dir) / LAST
+    if not path.is_file():
+        raise ConfigError(f"--resume: no checkpoint at {path} (nothing to resume; drop --resume to start)")
+    return path
+
+
+def load_training_state(path: str | Path) -> dict:
+    """A checkpoint checked to be a whole training state (`CheckpointError` naming it if not)."""
+    state = load_checkpoint(path, map_location="cpu", require=TRAINING_ENTRIES)
+    if not state.get("rng") and "generator" not in state:
+        raise CheckpointError(f"{path}: not a training checkpoint: it has neither the 'rng' nor the "
+                              "'generator' entry (the random streams a resume continues)")
+    return state
+
+
+def saved_config(out_dir: str | Path) -> dict:
+    """The resolved config of the run in `out_dir`, as its last.pt holds it: what `--resume`
+    continues (`audiorep.train.resume`)."""
+    return load_training_state(last_checkpoint(out_dir))["config"]
 
 
 class Checkpointing:
@@ -33,12 +56,9 @@ class Checkpointing:
         return self.out_dir / LAST
 
     def load_last(self) -> dict:
-        """last.pt, checked to be a whole training state (`CheckpointError` naming it if not)."""
-        state = load_checkpoint(self.last, map_location="cpu", require=TRAINING_ENTRIES)
-        if not state.get("rng") and "generator" not in state:
-            raise CheckpointError(f"{self.last}: not a training checkpoint: it has neither the 'rng' nor the "
-                                  "'generator' entry (the random streams a resume continues)")
-        return state
+        """last.pt, checked to be a whole training state (`ConfigError` when there is none,
+        `CheckpointError` naming it when it is not a whole state)."""
+        return load_training_state(last_checkpoint(self.out_dir))
 
     def after_step(self, step: int, progress: float, state: Callable[[], dict]) -> None:
         """Write last.pt when due, and every kept checkpoint whose fraction the run has reached."""

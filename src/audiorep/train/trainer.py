@@ -1,9 +1,10 @@
 """The training loop every method shares, self-supervised or separator.
 
 AdamW with warm-up + cosine or constant rate (over steps, or over the wall-clock budget when
-that binds first), mixed precision on GPU, DDP under torchrun, a progress bar, CSV +
-TensorBoard logs (`MetricsLog`), an optional online linear probe, atomic checkpoints kept
-at fractions of the run (`Checkpointing`) and exact resume: the data position (to within the
+that binds first), mixed precision on GPU, DDP under torchrun, progress over the budget
+(`RunProgress`), CSV + TensorBoard logs (`MetricsLog`), an optional online linear probe,
+atomic checkpoints kept at fractions of the run (`Checkpointing`) and exact resume (of the
+run's own config: `train/resume.py` says what a resume may change): the data position (to within the
 shuffle buffer for streamed shards), every rank's augmentation generator and global random
 states, the optimiser and the fp16 grad scaler are all in the checkpoint, so a killed run
 continues as if it had never stopped.
@@ -33,6 +34,7 @@ from audiorep.io.checkpoint import load_method_state
 from audiorep.train.checkpointing import Checkpointing
 from audiorep.train.distributed import any_rank, broadcast_from_main, finish_together, gather_objects, init_distributed
 from audiorep.train.metrics_log import MetricsLog
+from audiorep.train.progress import RunProgress
 from audiorep.train.rng_state import capture_rng, restore_rng
 from audiorep.train.stop_signal import StopOnSignal
 
@@ -104,9 +106,6 @@ class Trainer:
             self.model = torch.compile(self.model)
 
     def _load(self):
-        if not self.checkpoints.last.is_file():
-            raise ConfigError(f"--resume: no checkpoint at {self.checkpoints.last} (nothing to resume; drop --resume "
-                              "to start)")
         state = self.checkpoints.load_last()
         # a checkpoint of another model is one CheckpointError naming the config keys that differ
         load_method_state(self.method, state, self.checkpoints.last, self.cfg.to_dict(), optimizer=self.optimizer)
@@ -233,10 +232,8 @@ class Trainer:
             (self.out_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
             log = MetricsLog(self.out_dir, self.resume, self.online_probe.columns if self.online_probe else [],
                              resume_step=self.step)
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=t.steps, initial=self.step, desc=f"pretrain {cfg.method['name']}", unit="step",
-                       disable=not self.progress, dynamic_ncols=True)
+            bar = RunProgress(f"pretrain {cfg.method['name']}", t.steps, t.minutes, self.step,
+                              self._progress_fraction(self.elapsed_before), enabled=self.progress)
         self.method.train()
         self.t_start = time.time()
         clips_seen, t_window, unreadable = 0, time.time(), 0
@@ -266,11 +263,11 @@ class Trainer:
                                             **self._maybe_probe())
                             clips_seen, t_window, unreadable = 0, time.time(), 0
                             bar.set_postfix(self._postfix(row))
-                        bar.update(1)
+                        bar.update(self.step, self._progress_fraction(self._elapsed()))
                     self.checkpoints.after_step(self.step, self._progress_fraction(elapsed), self._state)
         finally:
             if main:
-                bar.close()
+                bar.close(self._progress_fraction(self._elapsed()))
                 log.close()
         self.checkpoints.finish(self._progress_fraction(elapsed), self._state)  # rank 0's clock at the stop
         finish_together(self.dist)

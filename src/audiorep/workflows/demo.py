@@ -16,6 +16,7 @@ from audiorep.builders import build_baselines, load_embedder
 from audiorep.config import Config, load_config
 from audiorep.eval.evaluate import evaluate
 from audiorep.eval.plots import plot_scores
+from audiorep.eval.progress import stderr_is_terminal
 from audiorep.eval.report import command_line, scores_table, summarise
 from audiorep.eval.tasks import synthetic_tasks
 from audiorep.train.trainer import Trainer
@@ -30,23 +31,29 @@ def held_out_tasks(cfg: Config, n_train: int, n_test: int, progress: bool = True
                            s.max_events, progress=progress)
 
 
-def run_demo(out: str | Path, minutes: float = 5.0, config: str = "simclr_demo", overrides=None,
+def run_demo(out: str | Path, minutes: float | None = None, config: str = "simclr_demo", overrides=None,
              probe_train: int = 700, probe_test: int = 500, progress: bool = True) -> dict:
+    """Pretrain, then probe; `minutes` (when given) overrides the recipe's wall-clock budget."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    overrides = [f"train.minutes={minutes}", f"train.out_dir={out / 'pretrain'}"] + list(overrides or [])
+    overrides = ([f"train.minutes={minutes}"] if minutes is not None else []) + [f"train.out_dir={out / 'pretrain'}"] \
+        + list(overrides or [])
     cfg = load_config(config, overrides)
     t0 = time.time()
-    print(f"[1/3] pretraining {cfg.method['name']} on {cfg.data.synthetic.n_clips} synthetic scenes "
-          f"(budget {minutes} min)")
+    budget = f"{cfg.train.steps} steps" + (f" or {cfg.train.minutes:g} min" if cfg.train.minutes else "")
+    print(f"[1/3] pretraining {cfg.method['name']} on {cfg.data.synthetic.n_clips} synthetic scenes (budget {budget})")
     summary = Trainer(cfg, progress=progress).fit()
 
     print(f"[2/3] generating {probe_train + probe_test} held-out labelled scenes for the probe")
-    tasks = held_out_tasks(cfg, probe_train, probe_test, progress)
+    # the line above says what is happening; a bar only on a terminal (no second line in a log)
+    tasks = held_out_tasks(cfg, probe_train, probe_test, progress and stderr_is_terminal())
 
-    print("[3/3] probing frozen embeddings: pretrained vs random init vs log-mel statistics")
     models = {"ssl": load_embedder(summary["checkpoint"]), **build_baselines(cfg)}
+    print(f"[3/3] probing frozen embeddings: pretrained vs random init vs log-mel statistics ({len(models)} models: "
+          f"each embeds the {probe_train + probe_test} scenes once, then fits a linear probe per task)")
+    t3 = time.time()
     rows = evaluate(models, tasks, probes=("linear",), batch_size=64, plots=False, seed=cfg.seed, progress=progress)
+    print(f"      probed in {time.time() - t3:.0f} s")
     results = {
         "tasks": summarise(rows),
         "pretrain": {k: summary[k] for k in ("method", "steps", "seconds", "clips_per_second")},

@@ -53,6 +53,8 @@ def fsdd_digit_task(root) -> Task:
         name="fsdd_digit", paths=[r["path"] for r in rows], targets=targets, class_names=names,
         folds=leave_one_group_out(speakers), groups=speakers, group_kind="speaker",
         clip_seconds=CLIP_SECONDS, root=str(root),
+        meta={"protocol": f"leave one speaker out ({len(set(speakers.tolist()))} folds: each speaker tests once, "
+                          "the next validates, the others train)"},
     ).check()
 
 
@@ -63,4 +65,5 @@ def fsdd_speaker_task(root) -> Task:
         name="fsdd_speaker", paths=[r["path"] for r in rows], targets=targets, class_names=names,
         folds=folds_from_fold_ids([r["index"] % 5 + 1 for r in rows]),
         clip_seconds=CLIP_SECONDS, root=str(root),
+        meta={"protocol": "5 folds by recording index (index mod 5; every speaker on every side)"},
     ).check()

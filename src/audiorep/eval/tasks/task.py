@@ -10,6 +10,11 @@ Fold logic, stated once for every dataset layout:
   group the validation set, the rest train;
 - no folds given: K stratified folds, grouped when groups are known.
 
+Every task can say, in one line, what will be done with it (`describe_task`): clips, classes,
+single- or multi-label, which column the labels come from, and the protocol (`meta["protocol"]`,
+set by the builders that know it, else read off the folds). `audiorep evaluate` prints it before
+any work starts.
+
 `groups` holds, per clip, the unit that must never be on both sides of a split (a speaker, a
 source recording, a video). `Task.check()` verifies that for every fold and raises a
 ConfigError naming the group, so a leaking split cannot be evaluated by mistake.
@@ -201,11 +206,20 @@ def fold_from_splits(splits, targets=None, groups=None, valid_fraction: float = 
         raise ConfigError(f"{where}: unknown split name(s) {unknown}; use train, valid or test")
     canon = np.array([SPLIT_ALIASES[s] for s in splits])
     train, valid, test = (np.flatnonzero(canon == s) for s in ("train", "valid", "test"))
-    if len(test) == 0:
-        raise ConfigError(f"{where}: no clip is in the test split")
+    for side, idx in (("test", test), ("train", train)):
+        if len(idx) == 0:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(split_counts(canon).items()))
+            raise ConfigError(f"{where}: no clip is in the {side} split (splits: {counts}); give the split column "
+                              "train and test rows, or drop it to use cross-validation")
     if len(valid) == 0:
         train, valid = carve_validation(train, targets, groups, valid_fraction, seed)
     return Fold("split", train, valid, test)
+
+
+def split_counts(splits) -> dict[str, int]:
+    """{canonical split name: number of clips}; names that are not splits are counted as they are."""
+    names = [SPLIT_ALIASES.get(str(s).strip().lower(), str(s)) for s in splits]
+    return {name: names.count(name) for name in sorted(set(names))}
 
 
 def held_out_fold(train: np.ndarray, test: np.ndarray, valid_fraction: float = 0.1) -> Fold:
@@ -225,7 +239,10 @@ def carve_validation(train: np.ndarray, targets=None, groups=None, fraction: flo
     stratify = None
     if targets is not None and np.asarray(targets).ndim == 1:
         counts = np.bincount(np.asarray(targets)[train])
-        if counts[counts > 0].min() >= 2:
+        n_valid = int(np.ceil(fraction * len(train)))
+        # stratifying needs two clips of every class, and a validation split with room for one of each
+        n_classes = int((counts > 0).sum())
+        if counts[counts > 0].min() >= 2 and n_valid >= n_classes and len(train) - n_valid >= n_classes:
             stratify = np.asarray(targets)[train]
     tr, va = train_test_split(train, test_size=fraction, random_state=seed, stratify=stratify)
     return np.sort(tr), np.sort(va)
@@ -235,9 +252,7 @@ def make_fold_ids(targets, groups=None, n_folds: int = 5, seed: int = 0) -> np.n
     """K folds for data that has none: stratified by class (single-label), grouped when groups exist."""
     targets = np.asarray(targets)
     n = len(targets)
-    strat = targets if targets.ndim == 1 else None
-    if strat is not None and np.bincount(strat).min() < n_folds:
-        strat = None  # a class too rare to stratify
+    strat = targets if kfold_is_stratified(targets, n_folds) else None
     if groups is not None and strat is not None:
         splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         parts = splitter.split(np.zeros(n), strat, groups)
@@ -253,3 +268,47 @@ def make_fold_ids(targets, groups=None, n_folds: int = 5, seed: int = 0) -> np.n
     for k, (_, test) in enumerate(parts):
         fold_ids[test] = k + 1
     return fold_ids
+
+
+def kfold_is_stratified(targets, n_folds: int) -> bool:
+    """Whether `make_fold_ids` stratifies: single-label, every class with at least `n_folds` clips."""
+    targets = np.asarray(targets)
+    return targets.ndim == 1 and len(targets) > 0 and int(np.bincount(targets).min()) >= n_folds
+
+
+def kfold_protocol(targets, groups=None, n_folds: int = 5, seed: int = 0, group_kind: str = "group") -> str:
+    """`make_fold_ids`' protocol in words, e.g. '5-fold cross-validation, stratified by class, seed 0
+    (fold k tests, fold k+1 validates, the rest train)'."""
+    how = []
+    if kfold_is_stratified(targets, n_folds):
+        how.append("stratified by class")
+    elif np.asarray(targets).ndim == 1:
+        how.append(f"not stratified: a class has fewer than {n_folds} clips")
+    else:
+        how.append("not stratified (multi-label)")
+    if groups is not None:
+        how.append(f"whole {group_kind}s kept together")
+    return (f"{n_folds}-fold cross-validation, " + ", ".join(how + [f"seed {seed}"])
+            + " (fold k tests, fold k+1 validates, the others train; every clip is tested once)")
+
+
+def describe_task(task: Task) -> str:
+    """One line saying what will be done with a task: clips, classes, single- or multi-label (and
+    the metric), the label column when the labels come from one, and the protocol."""
+    kind = f"multi-label ({task.primary_metric})" if task.multilabel else f"single-label ({task.primary_metric})"
+    text = f"task {task.name}: {len(task.paths)} clips, {task.n_classes} classes, {kind}"
+    if task.meta.get("label_column"):
+        text += f", labels from column {task.meta['label_column']!r}"
+    protocol = task.meta.get("protocol")
+    if not protocol:
+        if len(task.folds) == 1:
+            f = task.folds[0]
+            protocol = f"one split: {len(f.train)} train / {len(f.valid)} valid / {len(f.test)} test clips"
+        else:
+            protocol = f"{len(task.folds)} folds"
+    text += f"; {protocol}"
+    if task.clip_seconds is not None:
+        text += f"; each clip cut or zero-padded to {task.clip_seconds:g} s"
+    if task.meta.get("note"):
+        text += f"; {task.meta['note']}"
+    return text

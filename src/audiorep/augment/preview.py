@@ -9,6 +9,7 @@ spending GPU hours on them (are the pitch shifts audible? does the reverb drown 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -86,7 +87,7 @@ def preview_views(
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(files, desc="augment", unit="file")
+        iterator = tqdm(files, desc="augment", unit="file", disable=not sys.stderr.isatty())
     for path in iterator:
         try:
             length_s = audio_info(path).duration_s

@@ -9,6 +9,7 @@ is rendered from its scenes (`render_video`), uint8, time on axis 1.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -41,7 +42,8 @@ def generate_clips(n: int, seed: int, sample_rate: int, clip_seconds: float, max
     world = SyntheticWorld(sample_rate=sample_rate, clip_seconds=clip_seconds, max_events=max_events,
                            background=background)
     audio, meta, events, scenes, isolated, frames = [], [], [], [], [], []
-    bar = tqdm(total=n, desc="synthetic scenes", unit="clip", disable=not progress, leave=False)
+    bar = tqdm(total=n, desc="synthetic scenes", unit="clip", leave=False,
+               disable=not (progress and sys.stderr.isatty()))  # no redraws in a log
     for k, start in enumerate(range(0, n, chunk)):
         chunk_seed = seed * 100_003 + k
         batch = world.generate(min(chunk, n - start), seed=chunk_seed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def write_world(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n, unit="clip", desc=f"synth {split}")
+        bar = tqdm(total=n, unit="clip", desc=f"synth {split}", disable=not sys.stderr.isatty())
     rows = []
     for c, first in enumerate(range(0, n, chunk)):
         batch = world.generate(min(chunk, n - first), chunk_seed(seed, c))

@@ -237,7 +237,8 @@ def from_dict(cls, data: dict, key: str = ""):
     return obj
 
 
-def _set_dotted(tree: dict, dotted: str, value):
+def set_dotted(tree: dict, dotted: str, value):
+    """tree[a][b][c] = value for dotted 'a.b.c', making the missing levels."""
     parts = dotted.split(".")
     node = tree
     for p in parts[:-1]:
@@ -318,7 +319,7 @@ def load_config(path: str | None = None, overrides: list[str] | None = None, bas
     if path:
         tree = _deep_merge(tree, read_recipe(path))
     for k, v in parse_overrides(overrides):
-        _set_dotted(tree, k, v)
+        set_dotted(tree, k, v)
     tree.setdefault("method", {}).setdefault("name", "simclr")
     tree.setdefault("encoder", {}).setdefault("name", "cnn")
     return from_dict(Config, tree)

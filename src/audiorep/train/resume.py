@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from audiorep.builders import resolve
-from audiorep.config import Config, config_from_dict, parse_overrides
+from audiorep.config import Config, config_from_dict, parse_overrides, set_dotted
 from audiorep.errors import ConfigError
 
 RESUMABLE = {  # key: why changing it half-way leaves the run the same run
@@ -55,7 +55,7 @@ def resumed_config(saved: dict, overrides: list[str], say: Callable[[str], None]
     asked = _leaves(parse_overrides(overrides))
     tree = copy.deepcopy(saved)
     for key, value in asked.items():
-        _set(tree, key, value)
+        set_dotted(tree, key, value)
     try:  # values as the config reads them (a YAML '2e-3' is the number 0.002), defaults filled in
         after, invalid = _resolved(tree), None
     except ConfigError as err:  # said after the refusals: a key that may not change is the news
@@ -109,16 +109,6 @@ def _get(tree: dict, key: str):
             return _ABSENT
         node = node[part]
     return node
-
-
-def _set(tree: dict, key: str, value) -> None:
-    *parents, last = key.split(".")
-    node = tree
-    for part in parents:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[last] = value
 
 
 def _same(a, b) -> bool:

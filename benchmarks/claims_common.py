@@ -42,6 +42,31 @@ def real_tasks(out: Path) -> list:
             manifest_task(meows, name="catmeows")]
 
 
+def transductive_tasks(out: Path) -> list:
+    """Tasks on audio the pool holds (heard, without labels, in pretraining): piano MIDI pitch with
+    one velocity layer held out per fold (test one layer, validate the next, train on the other
+    two), and the coffee-order drink (speech_intent, 5 stratified folds; no speaker ids)."""
+    from audiorep.eval.tasks.manifest import manifest_task
+
+    with open(SHARED / "piano" / "manifest.csv") as f:
+        rows = list(csv.DictReader(f))
+    layers = sorted({r["velocity"] for r in rows})
+    piano = out / "piano_pitch_by_velocity.csv"
+    with open(piano, "w", newline="") as f:
+        w = csv.DictWriter(f, ["path", "label", "fold"])
+        w.writeheader()
+        w.writerows({"path": str(SHARED / "piano" / r["path"]), "label": r["midi"],
+                     "fold": layers.index(r["velocity"]) + 1} for r in rows)
+    with open(SHARED / "speech_intent" / "manifest.csv") as f:
+        rows = list(csv.DictReader(f))
+    intent = out / "speech_intent_drink.csv"
+    with open(intent, "w", newline="") as f:
+        w = csv.DictWriter(f, ["path", "label"])
+        w.writeheader()
+        w.writerows({"path": str(SHARED / "speech_intent" / r["path"]), "label": r["label"]} for r in rows)
+    return [manifest_task(piano, name="piano_pitch"), manifest_task(intent, name="speech_intent")]
+
+
 def probe(embedders: dict, tasks: list, seed: int = 0) -> dict:
     from audiorep.eval.evaluate import evaluate
     from audiorep.eval.report import summarise

@@ -4,6 +4,11 @@ Each stage downsamples with a strided 3x3 convolution (on CPU, pooling layers co
 much as the convolutions they follow), optionally followed by more 3x3 convolutions.
 Frequency is halved at every stage, time only in the first two, so frame features keep
 a 40 ms hop (HEAR asks for timestamps at most 50 ms apart).
+
+The last map [C, F', T'] becomes frame features either by averaging frequency (`freq_pool:
+mean`, C features per frame) or, as BYOL-A does, by keeping each band (`flatten`, C x F'
+features per frame) before the 1x1 projection to `embedding_dim`: pitch and formants live in
+where the energy is, which the average throws away (docs/real_audio.md measures it).
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ class CNNConfig(EncoderConfig):
 
     name: str = "cnn"
     convs_per_stage: int = 1  # 3x3 convolutions per stage: the strided one, then more at stride 1
+    freq_pool: str = "mean"  # mean: average the last map's bands | flatten: keep them (BYOL-A style)
 
     def validate(self, key):
         super().validate(key)
         check(self.convs_per_stage >= 1, f"{key}.convs_per_stage", self.convs_per_stage, "an integer >= 1")
+        check(self.freq_pool in FREQ_POOLS, f"{key}.freq_pool", self.freq_pool, f"one of {', '.join(FREQ_POOLS)}")
+
+
+FREQ_POOLS = ("mean", "flatten")
 
 
 def conv_bn_relu(c_in: int, c_out: int, stride) -> list[nn.Module]:
@@ -43,8 +53,11 @@ class AudioCNN(nn.Module):
     STRIDES = ((2, 2), (2, 2), (2, 1), (2, 1))
 
     def __init__(self, in_features: int = 64, width: int = 32, embedding_dim: int = 512, dropout: float = 0.0,
-                 convs_per_stage: int = 1):
+                 convs_per_stage: int = 1, freq_pool: str = "mean"):
         super().__init__()
+        if freq_pool not in FREQ_POOLS:
+            raise ValueError(f"freq_pool must be one of {FREQ_POOLS}, got {freq_pool!r}")
+        self.freq_pool = freq_pool
         self.input_norm = nn.BatchNorm1d(in_features)  # learned per-band standardisation
         layers, c_in = [], 1
         for i, stride in enumerate(self.STRIDES):
@@ -55,10 +68,14 @@ class AudioCNN(nn.Module):
             c_in = c_out
         self.stages = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)
-        self.to_embedding = nn.Conv1d(c_in, embedding_dim, 1)
+        bands = in_features
+        for f_stride, _ in self.STRIDES:  # 3x3, padding 1: ceil(n / stride) bands remain
+            bands = -(-bands // f_stride)
+        self.to_embedding = nn.Conv1d(c_in * (bands if freq_pool == "flatten" else 1), embedding_dim, 1)
         self.out_dim = embedding_dim
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         x = self.input_norm(mel).unsqueeze(1).contiguous(memory_format=torch.channels_last)
-        x = self.stages(x).mean(dim=2)  # [B, C, T'] after pooling frequency
+        x = self.stages(x)  # [B, C, F', T']
+        x = x.mean(dim=2) if self.freq_pool == "mean" else x.flatten(1, 2)  # [B, C or C * F', T']
         return self.to_embedding(self.dropout(x))

@@ -179,7 +179,7 @@ def child(args) -> int:
 def run_all(jobs: list[tuple[Path, dict]], parallel: int) -> None:
     """Each job in its own one-thread process, `parallel` at a time; finished ones are reused."""
     todo = [(folder, spec) for folder, spec in jobs if not (folder / "result.json").exists()]
-    running: list[tuple[subprocess.Popen, Path]] = []
+    running: list[tuple[subprocess.Popen, Path, object]] = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     while todo or running:
         while todo and len(running) < parallel:
@@ -188,12 +188,13 @@ def run_all(jobs: list[tuple[Path, dict]], parallel: int) -> None:
             (folder / "spec.json").write_text(json.dumps(spec))
             log = open(folder / "log.txt", "w")
             cmd = [sys.executable, __file__, "--child-folder", str(folder)]
-            running.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), folder))
+            running.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), folder, log))
             print(f"started {folder.name}", flush=True)
         time.sleep(2)
-        for proc, folder in list(running):
+        for proc, folder, log in list(running):
             if proc.poll() is not None:
-                running.remove((proc, folder))
+                running.remove((proc, folder, log))
+                log.close()
                 state = "done" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}; see {folder / 'log.txt'})"
                 print(f"{folder.name}: {state}", flush=True)
 

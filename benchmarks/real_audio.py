@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from claims_common import SHARED, real_tasks, transductive_tasks
+from throughput import embed_speed
 
 POOL = SHARED / "pool_manifest.csv"
 INDUCTIVE = ("fsdd_digit", "speech_commands_mini", "catmeows")
@@ -100,21 +101,6 @@ def run_key(run: dict, minutes: float, seed: int) -> str:
 
 
 # ---- one run, in its own one-thread process ---------------------------------------------------
-def embed_speed(embedder, seconds: float = 10.0, batch: int = 16, repeats: int = 3) -> float:
-    """Seconds of audio embedded per second (clip embeddings of `batch` x `seconds` clips)."""
-    import torch
-
-    wave = 0.1 * torch.randn(batch, int(seconds * embedder.sample_rate), generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        embedder(wave[:2])
-        best = float("inf")
-        for _ in range(repeats):
-            t = time.perf_counter()
-            embedder(wave)
-            best = min(best, time.perf_counter() - t)
-    return round(batch * seconds / best, 1)
-
-
 def describe(embedder) -> dict:
     return {"parameters": sum(p.numel() for p in embedder.parameters()), "embedding_dim": embedder.embedding_size,
             "embed_audio_s_per_s": embed_speed(embedder)}

@@ -4,6 +4,7 @@ budget, then probe the frozen embeddings on real tasks the pool never heard (iss
     python benchmarks/real_audio.py --minutes 20 --runs simclr_cpu simclr_demo --json PATH
     python benchmarks/real_audio.py --minutes 4 --study width --json PATH   # one variable at a time
     python benchmarks/real_audio.py --profile simclr_demo simclr_cpu --json PATH  # where a step goes
+    python benchmarks/real_audio.py --seeds A.json B.json ... --run simclr_cpu --json PATH  # over seeds
 
 Pretraining reads `../shared/data/pool_manifest.csv` (4.1 h of wake words, coffee orders, infant
 cries and piano; no labels). Every run is one process on one thread with the loader in that
@@ -18,7 +19,9 @@ embedding speed (seconds of 10 s clips embedded per second on one thread).
 
 Runs are named `NAME=RECIPE[:key=value,...]` or just `RECIPE`; a run's result is kept in
 `--out/<name>-<hash>/result.json` and reused by later invocations with the same recipe, overrides,
-budget and seed, so a study can be stopped and continued.
+budget and seed, so a study can be stopped and continued. `--seeds` reads records of the same
+comparison made with different `--seed`s and puts one run beside its floors seed by seed: the
+mean and spread over seeds, and on how many seeds it beats each floor on each task.
 """
 
 from __future__ import annotations
@@ -347,6 +350,72 @@ def plot_study(variable: str, runs: list[dict], floor: dict, path: Path, minutes
     plt.close(fig)
 
 
+def over_seeds(records: list[dict], name: str) -> dict:
+    """One run of several same-budget records (one per seed) beside its floors, task by task."""
+    import numpy as np
+
+    by_seed = {}
+    for rec in records:
+        run = next((r for r in rec["runs"]["runs"] if r["name"] == name), None)
+        if run is None:
+            raise SystemExit(f"no run named {name!r} in the record of seed {rec['seed']}")
+        floor = rec["floors"]
+        by_seed[rec["seed"]] = {t: {"trained": run["scores"][t]["trained"], "random_init": run["scores"][t]["random_init"],
+                                    **{f: floor[f]["scores"][t]["score"] for f in floor}}
+                                for t in (*INDUCTIVE, *TRANSDUCTIVE)}
+    seeds = sorted(by_seed)
+    if len(seeds) != len(records):
+        raise SystemExit(f"two records have the same seed: {[rec['seed'] for rec in records]}")
+    models = list(by_seed[seeds[0]][INDUCTIVE[0]])
+    summary = {}
+    for t in (*INDUCTIVE, *TRANSDUCTIVE):
+        values = {m: np.array([by_seed[s][t][m] for s in seeds]) for m in models}
+        summary[t] = {m: {"mean": round(float(v.mean()), 4), "std": round(float(v.std(ddof=1)), 4) if len(v) > 1 else 0.0,
+                          "per_seed": [float(x) for x in v]} for m, v in values.items()}
+        summary[t]["seeds_trained_beats"] = {m: int((values["trained"] > values[m]).sum()) for m in models
+                                             if m != "trained"}
+        gain = values["trained"] - values["random_init"]  # paired: the same seed's network before and after
+        summary[t]["gain_over_random_init"] = {"mean": round(float(gain.mean()), 4),
+                                               "std": round(float(gain.std(ddof=1)), 4) if len(gain) > 1 else 0.0}
+    head = ("| task | " + " | ".join(models) + " | trained - random_init, paired | seeds where trained beats "
+            + ", ".join(models[1:]) + " |")
+    lines = [head, "|---" * (len(models) + 3) + "|"]
+    for t, row in summary.items():
+        beats = " / ".join(str(row["seeds_trained_beats"][m]) for m in models[1:])
+        lines.append(f"| {t}{' (transductive)' if t in TRANSDUCTIVE else ''} | "
+                     + " | ".join(f"{row[m]['mean']:.3f} ± {row[m]['std']:.3f}" for m in models)
+                     + f" | {row['gain_over_random_init']['mean']:+.3f} ± {row['gain_over_random_init']['std']:.3f}"
+                     + f" | {beats} of {len(seeds)} |")
+    return {"run": name, "seeds": seeds, "models": models, "tasks": summary, "table": "\n".join(lines) + "\n"}
+
+
+def plot_seeds(summary: dict, path: Path, minutes: float) -> None:
+    """Each seed's trained and random-init scores joined by a line, floors as dashes, per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(summary["tasks"])
+    fig, axes = plt.subplots(1, len(tasks), figsize=(2.6 * len(tasks), 3.6))
+    for ax, t in zip(axes, tasks):
+        row = summary["tasks"][t]
+        for a, b in zip(row["random_init"]["per_seed"], row["trained"]["per_seed"]):
+            ax.plot([0, 1], [a, b], "o-", color="tab:green" if b > a else "tab:red", alpha=0.8)
+        for m, colour in (("logmel", "grey"), ("wide_random_cnn", "tab:purple")):
+            if m in row:
+                ax.axhline(row[m]["mean"], ls="--", lw=1, color=colour, label=m)
+        ax.set_xticks([0, 1], ["random init", "trained"], fontsize=8)
+        ax.set_title(t + ("\n(transductive)" if t in TRANSDUCTIVE else ""), fontsize=9)
+    axes[0].set_ylabel("linear-probe accuracy")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{summary['run']}, {minutes:g} CPU-minutes on the pool, one line per seed "
+                 "(green: training helped)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", nargs="*", default=[], help="NAME=RECIPE[:key=value,...] or RECIPE")
@@ -361,6 +430,9 @@ def main() -> int:
     p.add_argument("--note", default="")
     p.add_argument("--only", nargs="*", default=None,
                    help="run just these runs of the study (e.g. in two invocations) and write no record")
+    p.add_argument("--seeds", nargs="*", default=[], metavar="RECORD",
+                   help="records of the same --runs with different --seed: one run beside its floors over seeds")
+    p.add_argument("--run", default="simclr_cpu", help="--seeds: the run to summarise")
     p.add_argument("--child-folder", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child_folder:
@@ -370,6 +442,19 @@ def main() -> int:
     record = {"command": "OMP_NUM_THREADS=1 python " + " ".join(shlex.quote(a) for a in sys.argv),
               "date": datetime.date.today().isoformat(), "machine": f"{os.cpu_count()}-core CPU, {platform.machine()}",
               "note": args.note}
+    if args.seeds:
+        records = [json.loads(Path(f).read_text()) for f in args.seeds]
+        minutes = {rec["minutes"] for rec in records}
+        if len(minutes) != 1:
+            p.error(f"--seeds: the records have different budgets ({sorted(minutes)} minutes)")
+        record["command"] = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+        record.update(minutes=minutes.pop(), records=args.seeds, **over_seeds(records, args.run))
+        picture = Path(args.json).with_suffix(".png")
+        plot_seeds(record, picture, record["minutes"])
+        record["plot"] = str(picture)
+        print(record["table"])
+        Path(args.json).write_text(json.dumps(record, indent=1))
+        return 0
     if args.profile:
         record["profile"] = [profile(spec, args.steps, 5, args.seed) for spec in args.profile]
         lines = ["| run | loader | augment | forward | backward + step | s/step | steps/min | embed (audio-s/s) |",

@@ -6,7 +6,7 @@ import json
 import torch
 
 from audiorep.builders import load_embedder
-from audiorep.config import load_config
+from audiorep.config import DEFAULT_RECIPE, load_config
 from audiorep.eval.probe import linear_probe
 from audiorep.workflows.demo import held_out_tasks, run_demo
 
@@ -28,7 +28,7 @@ def test_tiny_demo_writes_results_in_the_documented_schema(tmp_path):
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
 
     # an independent route: embed the same held-out clips with the checkpoint and probe directly
-    cfg = load_config("simclr_demo", OVERRIDES)
+    cfg = load_config(DEFAULT_RECIPE, OVERRIDES)
     scene, events = held_out_tasks(cfg, 40, 30, progress=False)
     with torch.no_grad():
         x = load_embedder(on_disk["checkpoint"])(scene.audio).numpy()

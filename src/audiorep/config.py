@@ -22,6 +22,9 @@ import yaml
 from audiorep.errors import ConfigError
 
 PACKAGE_CONFIGS = Path(__file__).parent / "configs"
+# The recipe `audiorep demo`, `pretrain` and `supervised` use when no --config is given: the
+# demo's (simclr_cpu's changes on the synthetic world; docs/real_audio.md).
+DEFAULT_RECIPE = "simclr_cpu_demo"
 
 
 @dataclass
@@ -263,7 +266,7 @@ def parse_overrides(overrides: list[str] | None) -> list[tuple[str, Any]]:
 
 
 def resolve_config_path(name_or_path: str) -> Path:
-    """A path to a YAML file, or the name of a packaged recipe (e.g. `simclr_demo`).
+    """A path to a YAML file, or the name of a packaged recipe (e.g. `simclr_cpu_demo`).
 
     A path that is not a file but names a packaged recipe inside a folder called `configs`
     (`configs/simclr.yaml`, `src/audiorep/configs/simclr.yaml`, from any working folder) is that

@@ -27,3 +27,16 @@ def test_simclr_cpu_trains_on_a_folder_and_its_checkpoint_embeds_with_the_bands_
     with torch.no_grad():
         out = embedder(0.1 * torch.randn(2, 16000))
     assert out.shape == (2, 512) and torch.isfinite(out).all()
+
+
+def test_the_demo_and_the_commands_default_to_simclr_cpu_on_the_built_in_world():
+    """What the README recommends for your own audio is what `make demo` trains: the same method
+    and encoder sections, on the synthetic world with a step budget."""
+    from audiorep.cli import build_parser
+    from audiorep.config import DEFAULT_RECIPE, read_recipe
+
+    demo, cpu = read_recipe(DEFAULT_RECIPE), read_recipe("simclr_cpu")
+    assert demo["method"] == cpu["method"] and demo["encoder"] == cpu["encoder"]
+    assert demo["data"]["source"] == "synthetic" and demo["train"]["minutes"] is None
+    for command in (["demo"], ["pretrain"], ["supervised", "--task", "synthetic"]):
+        assert build_parser().parse_args(command).config == DEFAULT_RECIPE

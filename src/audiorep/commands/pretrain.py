@@ -6,17 +6,18 @@ import json
 import os
 
 from audiorep.commands._arguments import positive_float
+from audiorep.config import DEFAULT_RECIPE
 
 NAME = "pretrain"
 HELP = "pretrain a representation with a method recipe (YAML + key=value overrides)"
 DESCRIPTION = """Pretrain a representation. Example:
-  audiorep pretrain --config simclr_demo train.minutes=5 train.out_dir=runs/simclr
+  audiorep pretrain --config simclr_cpu_demo train.minutes=5 train.out_dir=runs/simclr
 Run under torchrun for several GPUs or machines:
   torchrun --nproc_per_node=4 -m audiorep pretrain --config simclr data.source=folder data.path=/data/audio"""
 
 
 def add_arguments(p):
-    p.add_argument("--config", default="simclr_demo", help="YAML file or packaged recipe name")
+    p.add_argument("--config", default=DEFAULT_RECIPE, help="YAML file or packaged recipe name")
     p.add_argument("--out", default=None, help="output folder (overrides train.out_dir)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in the output folder from its last checkpoint, with the config it was "

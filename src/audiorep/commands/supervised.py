@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audiorep.commands._arguments import positive_float, positive_int
+from audiorep.config import DEFAULT_RECIPE
 from audiorep.errors import ConfigError
 
 NAME = "supervised"
@@ -17,11 +18,11 @@ that fold's test clips. Tasks are named as for `audiorep evaluate`: synthetic[=S
 world's held-out scene and event tasks at the recipe's rate), NAME=PATH or NAME with --task-root
 (fsdd, fsdd_digit, esc50, speech_commands, ...), or --manifest CSV. Overrides are key=value;
 method.* keys (label_smoothing, wave_augment, spec_augment) set the supervised method's. Example:
-  audiorep supervised --config simclr_demo --task fsdd_digit --task-root ../shared/data/fsdd --steps 500"""
+  audiorep supervised --config simclr_cpu_demo --task fsdd_digit --task-root ../shared/data/fsdd --steps 500"""
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--config", default="simclr_demo", help="recipe whose encoder and front-end are trained")
+    p.add_argument("--config", default=DEFAULT_RECIPE, help="recipe whose encoder and front-end are trained")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--task", metavar="NAME[=PATH]", help="synthetic[=SEED], NAME=PATH, or NAME with --task-root")
     which.add_argument("--manifest", metavar="CSV", help="a labelled manifest CSV (path,label[,fold|split|group])")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from audiorep.builders import build_baselines, load_embedder
-from audiorep.config import Config, load_config
+from audiorep.config import DEFAULT_RECIPE, Config, load_config
 from audiorep.eval.evaluate import evaluate
 from audiorep.eval.plots import plot_scores
 from audiorep.eval.progress import stderr_is_terminal
@@ -31,7 +31,7 @@ def held_out_tasks(cfg: Config, n_train: int, n_test: int, progress: bool = True
                            s.max_events, progress=progress)
 
 
-def run_demo(out: str | Path, minutes: float | None = None, config: str = "simclr_demo", overrides=None,
+def run_demo(out: str | Path, minutes: float | None = None, config: str = DEFAULT_RECIPE, overrides=None,
              probe_train: int = 700, probe_test: int = 500, progress: bool = True) -> dict:
     """Pretrain, then probe; `minutes` (when given) overrides the recipe's wall-clock budget."""
     out = Path(out)

@@ -350,6 +350,12 @@ def plot_study(variable: str, runs: list[dict], floor: dict, path: Path, minutes
     plt.close(fig)
 
 
+def mean_std(values) -> dict:
+    """Mean and sample standard deviation over seeds (0 for one seed)."""
+    return {"mean": round(float(values.mean()), 4),
+            "std": round(float(values.std(ddof=1)), 4) if len(values) > 1 else 0.0}
+
+
 def over_seeds(records: list[dict], name: str) -> dict:
     """One run of several same-budget records (one per seed) beside its floors, task by task."""
     import numpy as np
@@ -370,13 +376,11 @@ def over_seeds(records: list[dict], name: str) -> dict:
     summary = {}
     for t in (*INDUCTIVE, *TRANSDUCTIVE):
         values = {m: np.array([by_seed[s][t][m] for s in seeds]) for m in models}
-        summary[t] = {m: {"mean": round(float(v.mean()), 4), "std": round(float(v.std(ddof=1)), 4) if len(v) > 1 else 0.0,
-                          "per_seed": [float(x) for x in v]} for m, v in values.items()}
+        summary[t] = {m: {**mean_std(v), "per_seed": [float(x) for x in v]} for m, v in values.items()}
         summary[t]["seeds_trained_beats"] = {m: int((values["trained"] > values[m]).sum()) for m in models
                                              if m != "trained"}
         gain = values["trained"] - values["random_init"]  # paired: the same seed's network before and after
-        summary[t]["gain_over_random_init"] = {"mean": round(float(gain.mean()), 4),
-                                               "std": round(float(gain.std(ddof=1)), 4) if len(gain) > 1 else 0.0}
+        summary[t]["gain_over_random_init"] = mean_std(gain)
     head = ("| task | " + " | ".join(models) + " | trained - random_init, paired | seeds where trained beats "
             + ", ".join(models[1:]) + " |")
     lines = [head, "|---" * (len(models) + 3) + "|"]

@@ -92,10 +92,21 @@ STUDY["combined"] = [("flatten512", FLAT), ("f512+pitch_tempo", FLAT + PITCH),
                      ("f2048+pitch+rrc", FLAT + ["encoder.embedding_dim=2048"] + PITCH + RRC)]
 
 
+def top_level_split(text: str) -> list[str]:
+    """Split at the commas outside brackets, so an override may be a JSON list or mapping."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "[{") - (ch in "]}")
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [part for part in [*parts, text[start:]] if part]
+
+
 def parse_run(spec: str) -> dict:
     name, _, rest = spec.partition("=") if "=" in spec.split(":")[0] else ("", "", spec)
     recipe, _, overrides = rest.partition(":")
-    return {"name": name or recipe, "recipe": recipe, "overrides": [o for o in overrides.split(",") if o]}
+    return {"name": name or recipe, "recipe": recipe, "overrides": top_level_split(overrides)}
 
 
 def run_key(run: dict, minutes: float, seed: int) -> str:
@@ -422,7 +433,7 @@ def plot_seeds(summary: dict, path: Path, minutes: float) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", nargs="*", default=[], help="NAME=RECIPE[:key=value,...] or RECIPE")
+    p.add_argument("--runs", nargs="*", default=[], help="NAME=RECIPE[:key=value,...] or RECIPE; a value may be a JSON list or mapping")
     p.add_argument("--study", nargs="*", choices=list(STUDY), default=[], help="variables to vary one at a time")
     p.add_argument("--profile", nargs="*", default=[], help="runs to time phase by phase instead")
     p.add_argument("--minutes", type=float, default=20.0, help="pretraining wall-clock budget per run (one thread)")

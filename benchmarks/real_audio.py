@@ -433,7 +433,8 @@ def plot_seeds(summary: dict, path: Path, minutes: float) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", nargs="*", default=[], help="NAME=RECIPE[:key=value,...] or RECIPE; a value may be a JSON list or mapping")
+    p.add_argument("--runs", nargs="*", default=[],
+                   help="NAME=RECIPE[:key=value,...] or RECIPE; a value may be a JSON list or mapping")
     p.add_argument("--study", nargs="*", choices=list(STUDY), default=[], help="variables to vary one at a time")
     p.add_argument("--profile", nargs="*", default=[], help="runs to time phase by phase instead")
     p.add_argument("--minutes", type=float, default=20.0, help="pretraining wall-clock budget per run (one thread)")
